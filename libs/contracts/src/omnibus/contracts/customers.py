@@ -1,7 +1,8 @@
 """Events published by the customers context (customers.md §8).
 
-Created/Updated events carry the full public state after the change ("event-carried state transfer"), so a
-subscriber never has to call back; Updated events also name the ``changed_fields``.
+Created/Added events carry the full public state. Updated events name the ``changed_fields`` and carry the new
+value of exactly those fields (a field not named is unchanged, whatever its value here). Removed events carry the
+ids. A subscriber never has to call back.
 """
 
 from datetime import datetime
@@ -43,11 +44,21 @@ class CustomerCreated(_CustomerState):
     created_by: int | str | None = Field(default=None, description="Acting user id or API key")
 
 
-class CustomerUpdated(_CustomerState):
-    """Customer fields changed; carries the state after the change."""
+class CustomerUpdated(_CustomersEvent):
+    """Customer fields changed (not the status: see CustomerStatusChanged)."""
 
     name: ClassVar[str] = "CustomerUpdated"
-    changed_fields: list[str] = Field(description="Names of the fields that changed")
+    aggregate_type: ClassVar[str] = "Customer"
+
+    customer_id: int = Field(description="Customer id")
+    changed_fields: list[str] = Field(description="Names of the fields that changed; only these carry new values")
+    customer_name: str | None = Field(default=None, description="New name, if changed")
+    customer_account_type: CustomerAccountType | None = Field(default=None, description="New type, if changed")
+    customer_payment_type: PaymentType | None = Field(default=None, description="New payment type, if changed")
+    customer_enabled: bool | None = Field(default=None, description="New enabled flag, if changed")
+    tax_identifier: str | None = Field(default=None, description="New tax identifier, if changed")
+    contract_start_date: datetime | None = Field(default=None, description="New contract start, if changed")
+    contract_end_date: datetime | None = Field(default=None, description="New contract end, if changed")
 
 
 class CustomerStatusChanged(_CustomersEvent):
@@ -82,14 +93,14 @@ class ContactAdded(_ContactState):
 
 
 class ContactUpdated(_ContactState):
-    """A contact changed; carries the state after the change."""
+    """A contact changed; only the ``changed_fields`` carry new values."""
 
     name: ClassVar[str] = "ContactUpdated"
     changed_fields: list[str] = Field(description="Names of the fields that changed")
 
 
 class ContactRemoved(_ContactState):
-    """A contact was removed; carries its last state."""
+    """A contact was removed."""
 
     name: ClassVar[str] = "ContactRemoved"
 
@@ -124,14 +135,14 @@ class SiteAdded(_SiteState):
 
 
 class SiteUpdated(_SiteState):
-    """A site changed; carries the state after the change."""
+    """A site changed; only the ``changed_fields`` carry new values."""
 
     name: ClassVar[str] = "SiteUpdated"
     changed_fields: list[str] = Field(description="Names of the fields that changed")
 
 
 class SiteRemoved(_SiteState):
-    """A site was removed; carries its last state."""
+    """A site was removed."""
 
     name: ClassVar[str] = "SiteRemoved"
 

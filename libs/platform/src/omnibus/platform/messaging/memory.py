@@ -34,6 +34,7 @@ class _Queue:
     ready: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
     dead: list[DeadLetter] = field(default_factory=list)
     consumer: asyncio.Task[None] | None = None
+    busy: bool = False  # the consumer is inside a batch, which close() lets finish
 
 
 class InMemoryBus(Bus):
@@ -53,8 +54,9 @@ class InMemoryBus(Bus):
         for timer in self._timers:
             timer.cancel()
         tasks = [q.consumer for q in self._queues.values() if q.consumer is not None]
-        for task in tasks:
-            task.cancel()
+        for queue in self._queues.values():
+            if queue.consumer is not None and not queue.busy:
+                queue.consumer.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for queue in self._queues.values():
             queue.consumer = None
@@ -113,8 +115,9 @@ class InMemoryBus(Bus):
                 queue.bindings.append((exchange, pattern))
 
     async def _consume(self, queue: _Queue, subscription: Subscription) -> None:
-        while True:
+        while not self._closed:
             batch = [await queue.ready.get()]
+            queue.busy = True
             while len(batch) < subscription.max_batch and not queue.ready.empty():
                 batch.append(queue.ready.get_nowait())
             try:
@@ -125,6 +128,7 @@ class InMemoryBus(Bus):
             for delivery, outcome in zip(batch, outcomes, strict=True):
                 if outcome is not None:
                     self._fail(queue, subscription, delivery, outcome)
+            queue.busy = False
 
     def _fail(self, queue: _Queue, subscription: Subscription, delivery: Delivery, error: BaseException) -> None:
         retries_done = delivery.attempt - 1

@@ -1,0 +1,314 @@
+"""The ``omnibus`` command: run services, mint dev tokens, and the operators' event-stream tools.
+
+    omnibus run                       every installed service in one process, embedded defaults, demo data
+    omnibus serve <service>           one service on real infrastructure (settings from OMNIBUS_* variables)
+    omnibus token [--permissions ..]  mint an access token with the embedded mode's dev key
+    omnibus events tail <service>     print a service's recorded events (filters; --follow)
+    omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
+    omnibus projections rebuild <service> <projection>
+    omnibus dlq list|show|redrive <queue> ...
+    omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from omnibus.platform.settings import ServiceSettings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    result: int = args.handler(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omnibus", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers()
+
+    run = commands.add_parser("run", help="all installed services in one process")
+    run.add_argument("--port", type=int, default=None)
+    run.add_argument("--host", default=None)
+    run.add_argument("--no-demo", action="store_true", help="do not create demo data")
+    run.set_defaults(handler=_run)
+
+    serve = commands.add_parser("serve", help="one service on real infrastructure")
+    serve.add_argument("service")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default=None)
+    serve.set_defaults(handler=_serve)
+
+    token = commands.add_parser("token", help="mint a dev access token (embedded mode key)")
+    token.add_argument("--sub", default="1", help="user id")
+    token.add_argument("--permissions", default="admin", help="comma-separated permissions")
+    token.add_argument("--customer-id", type=int, default=None)
+    token.add_argument("--minutes", type=int, default=60)
+    token.set_defaults(handler=_token)
+
+    events = commands.add_parser("events", help="event-stream tools").add_subparsers()
+    tail = events.add_parser("tail", help="print a service's recorded events")
+    tail.add_argument("service")
+    tail.add_argument("--from", dest="start", type=int, default=0, help="after this position")
+    tail.add_argument("--type", dest="event_type", default=None, help="event name contains")
+    tail.add_argument("--aggregate", default=None, help="aggregate UUID")
+    tail.add_argument("--customer", type=int, default=None, help="customer_id in the event")
+    tail.add_argument("--follow", action="store_true")
+    tail.add_argument("--limit", type=int, default=0, help="stop after N events (0 = no limit)")
+    tail.set_defaults(handler=_tail)
+    replay = events.add_parser("replay", help="re-publish a service's published events to one queue")
+    replay.add_argument("service")
+    replay.add_argument("--queue", required=True)
+    replay.add_argument("--from", dest="start", type=int, default=0, help="after this position")
+    replay.add_argument("--to", dest="stop", type=int, default=None, help="up to this position (inclusive)")
+    replay.set_defaults(handler=_replay)
+
+    projections = commands.add_parser("projections", help="read-model tools").add_subparsers()
+    rebuild = projections.add_parser("rebuild", help="empty a projection and replay it from zero")
+    rebuild.add_argument("service")
+    rebuild.add_argument("projection")
+    rebuild.set_defaults(handler=_rebuild)
+
+    dlq = commands.add_parser("dlq", help="dead-letter tools").add_subparsers()
+    dlq_list = dlq.add_parser("list", help="dead letters of a subscriber queue")
+    dlq_list.add_argument("queue")
+    dlq_list.add_argument("--limit", type=int, default=50)
+    dlq_list.set_defaults(handler=_dlq_list)
+    dlq_show = dlq.add_parser("show", help="one dead letter with headers and body")
+    dlq_show.add_argument("queue")
+    dlq_show.add_argument("message_id")
+    dlq_show.set_defaults(handler=_dlq_show)
+    dlq_redrive = dlq.add_parser("redrive", help="move dead letters back to their queue")
+    dlq_redrive.add_argument("queue")
+    dlq_redrive.add_argument("--id", dest="ids", action="append", default=None, help="only these message ids")
+    dlq_redrive.set_defaults(handler=_dlq_redrive)
+
+    contracts = commands.add_parser("contracts", help="published-language tools").add_subparsers()
+    export = contracts.add_parser("export", help="write JSON Schemas and an AsyncAPI 3 document")
+    export.add_argument("directory")
+    export.set_defaults(handler=_export)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from omnibus.platform.logging_setup import configure_logging
+    from omnibus.platform.runtime import Dispatcher, build_services, embedded_app
+
+    settings = ServiceSettings(demo_data=not args.no_demo)
+    configure_logging(settings.log_level)
+    infra, runtimes = build_services(settings, allow_dev_key=True)
+    host, port = args.host or settings.http_host, args.port or settings.http_port
+    _print_welcome(settings, [r.name for r in runtimes], host, port)
+    uvicorn.run(Dispatcher(embedded_app(infra, runtimes)), host=host, port=port, log_level="warning")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from omnibus.platform.logging_setup import configure_logging
+    from omnibus.platform.runtime import Dispatcher, build_services, embedded_app
+
+    settings = ServiceSettings()
+    configure_logging(settings.log_level)
+    infra, runtimes = build_services(settings, [args.service])
+    host, port = args.host or settings.http_host, args.port or settings.http_port
+    uvicorn.run(Dispatcher(embedded_app(infra, runtimes)), host=host, port=port, log_level="warning")
+    return 0
+
+
+def _print_welcome(settings: ServiceSettings, services: list[str], host: str, port: int) -> None:
+    token = _mint(settings, "1", ["admin"], None, 12 * 60)
+    print(f"Omnibus is running services {', '.join(services)} on http://{host}:{port}")
+    print(f"  API docs:   http://{host}:{port}/crm/docs/")
+    print(f"  data:       {settings.database_url} (bus: {settings.amqp_url})")
+    print("  an admin token valid 12 hours (mint others with `omnibus token`):")
+    print(f"  export TOKEN={token}")
+    print(f'  curl -H "Authorization: Bearer $TOKEN" http://{host}:{port}/crm/customers')
+
+
+def _mint(settings: ServiceSettings, sub: str, permissions: list[str], customer_id: int | None, minutes: int) -> str:
+    import jwt
+
+    from omnibus.platform.runtime import dev_signing_key_path, load_or_create_dev_key
+
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": sub, "permissions": permissions, "iat": now, "exp": now + minutes * 60}
+    claims["token_type"] = "access"
+    if customer_id is not None:
+        claims["customer_id"] = customer_id
+    return jwt.encode(claims, load_or_create_dev_key(dev_signing_key_path(settings)), algorithm="EdDSA")
+
+
+def _token(args: argparse.Namespace) -> int:
+    permissions = [p.strip() for p in args.permissions.split(",") if p.strip()]
+    print(_mint(ServiceSettings(), args.sub, permissions, args.customer_id, args.minutes))
+    return 0
+
+
+def _one_service(name: str) -> Any:
+    from omnibus.platform.runtime import build_services
+
+    _, (runtime,) = build_services(ServiceSettings(), [name])
+    if runtime.app is None:
+        raise SystemExit(f"service {name} has no event store")
+    return runtime
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from omnibus.platform.eventstore import event_meta
+
+    runtime = _one_service(args.service)
+    app, position, shown = runtime.app, args.start, 0
+    while True:
+        notifications = app.read_notifications(position, 1000)
+        for notification in notifications:
+            position = notification.id
+            event = app.mapper.to_domain_event(notification)
+            state = {k: v for k, v in vars(event).items() if k != "__meta__"}
+            name = type(event).__qualname__
+            if args.event_type and args.event_type.lower() not in name.lower():
+                continue
+            if args.aggregate and str(notification.originator_id) != args.aggregate:
+                continue
+            if args.customer is not None and state.get("customer_id") != args.customer:
+                continue
+            line = {"position": position, "type": name, "aggregate_id": str(notification.originator_id),
+                    "version": notification.originator_version, "meta": event_meta(event), "state": state}
+            print(json.dumps(line, default=str))
+            shown += 1
+            if args.limit and shown >= args.limit:
+                return 0
+        if not notifications:
+            if not args.follow:
+                return 0
+            time.sleep(0.5)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from omnibus.platform.relay import messages_for
+
+    runtime = _one_service(args.service)
+    app, outbound = runtime.app, runtime.parts.outbound
+    if outbound is None:
+        raise SystemExit(f"service {args.service} publishes no events")
+    head = args.stop if args.stop is not None else app.max_notification_id()
+
+    async def replay() -> int:
+        bus = runtime.infra.bus
+        await bus.start()
+        await bus.declare_queue(args.queue)
+        position, sent = args.start, 0
+        try:
+            while position < head:
+                notifications = [n for n in app.read_notifications(position, 1000, outbound.topics) if n.id <= head]
+                if not notifications:
+                    break
+                messages = messages_for(app, outbound, notifications)
+                await bus.send_to_queue(args.queue, messages)
+                position, sent = notifications[-1].id, sent + len(messages)
+                _progress(f"replayed {sent} events, position {position}/{head}")
+        finally:
+            await bus.close()
+        return sent
+
+    sent = asyncio.run(replay())
+    print(f"\nreplayed {sent} events to {args.queue}")
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from omnibus.platform.projections import rebuild
+
+    runtime = _one_service(args.service)
+    projection = next((p for p in runtime.parts.projections if p.name == args.projection), None)
+    if projection is None:
+        names = [p.name for p in runtime.parts.projections]
+        raise SystemExit(f"unknown projection {args.projection}; {args.service} has {names}")
+    started = time.monotonic()
+    total = rebuild(runtime.app, runtime.engine, projection,
+                    progress=lambda pos, head: _progress(f"rebuilding {projection.name}: {pos}/{head}"))
+    elapsed = time.monotonic() - started
+    print(f"\nrebuilt {projection.name} from {total} events in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f}/s)")
+    return 0
+
+
+def _bus() -> Any:
+    from omnibus.platform.runtime import create_bus
+
+    return create_bus(ServiceSettings())
+
+
+def _dlq_list(args: argparse.Namespace) -> int:
+    async def go() -> None:
+        bus = _bus()
+        await bus.start()
+        try:
+            for dead in await bus.dead_letters(args.queue, args.limit):
+                print(f"{dead.message_id}  {dead.routing_key}  attempts={dead.attempts}  {dead.failed_at}  "
+                      f"{dead.error_type}: {dead.error}")
+        finally:
+            await bus.close()
+
+    asyncio.run(go())
+    return 0
+
+
+def _dlq_show(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        bus = _bus()
+        await bus.start()
+        try:
+            for dead in await bus.dead_letters(args.queue, 10_000):
+                if dead.message_id == args.message_id:
+                    print(json.dumps({"message_id": dead.message_id, "routing_key": dead.routing_key,
+                                      "error": dead.error, "error_type": dead.error_type, "attempts": dead.attempts,
+                                      "failed_at": dead.failed_at, "headers": dead.headers,
+                                      "body": dead.body.decode(errors="replace")}, indent=2, default=str))
+                    return 0
+        finally:
+            await bus.close()
+        print(f"no dead letter {args.message_id} in {args.queue}.dlq", file=sys.stderr)
+        return 1
+
+    return asyncio.run(go())
+
+
+def _dlq_redrive(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        bus = _bus()
+        await bus.start()
+        try:
+            moved: int = await bus.redrive(args.queue, args.ids)
+            return moved
+        finally:
+            await bus.close()
+
+    print(f"redrove {asyncio.run(go())} message(s) to {args.queue}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from omnibus.contracts.export import export
+
+    for path in export(args.directory):
+        print(path)
+    return 0
+
+
+def _progress(text: str) -> None:
+    print(f"\r{text}", end="", flush=True, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

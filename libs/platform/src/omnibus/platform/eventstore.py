@@ -1,0 +1,338 @@
+"""Event store set-up on the ``eventsourcing`` library (ARCHITECTURE.md §4).
+
+- ``ServiceApplication``: the base of every service's Application. Persistence (PostgreSQL, SQLite or POPO) is
+  chosen by settings; every recorded event carries the command context (``__meta__``) in its stored state;
+  concurrent saves are group-committed; listeners learn of new notification ids at once.
+- ``public_id`` / ``aggregate_uuid``: OmniCRM-compatible integer ids with derived aggregate UUIDs.
+"""
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Mapper,
+    Notification,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import get_topic
+
+from omnibus.platform.context import current_context
+from omnibus.platform.settings import ServiceSettings
+
+T = TypeVar("T")
+NAMESPACE = uuid.UUID("6f6d6e69-6275-5300-8000-000000000001")
+META_KEY = "__meta__"
+EVENTSTORE_SCHEMA = "eventstore"
+
+
+def aggregate_uuid(kind: str, public_id: int) -> uuid.UUID:
+    """The aggregate UUID of a public integer id: ``uuid5(NAMESPACE, "customer:123")``."""
+    return uuid.uuid5(NAMESPACE, f"{kind}:{public_id}")
+
+
+def event_id(originator_id: uuid.UUID, originator_version: int) -> uuid.UUID:
+    """Deterministic id of a recorded event, equal on every re-publish."""
+    return uuid.uuid5(NAMESPACE, f"{originator_id}/{originator_version}")
+
+
+class ConcurrencyConflictError(Exception):
+    """Another command changed the same aggregate at the same time, and retrying did not help."""
+
+    http_status = 409
+    code = "conflict"
+
+
+def retry_on_conflict(command: Callable[[], T], attempts: int = 5) -> T:
+    """Run a load-decide-save command again when the store reports a concurrent change of its aggregate."""
+    for attempt in range(attempts):
+        try:
+            return command()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise ConcurrencyConflictError("The record was changed concurrently; try again") from None
+    raise AssertionError("unreachable")
+
+
+class MetaMapper(Mapper[uuid.UUID]):
+    """Stamps the current command context on every event as it is stored."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        ctx = current_context()
+        meta = ctx.as_meta() if ctx else {}
+        if not meta:
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        state[META_KEY] = meta
+        carrier = object.__new__(type(domain_event))
+        object.__setattr__(carrier, "__dict__", state)
+        return super().to_stored_event(carrier)
+
+
+def event_meta(domain_event: Any) -> dict[str, Any]:
+    """The command context recorded with an event (empty when none)."""
+    meta = vars(domain_event).get(META_KEY)
+    return meta if isinstance(meta, dict) else {}
+
+
+class _Pending:
+    __slots__ = ("done", "error", "events", "ids", "lead")
+
+    def __init__(self, events: Sequence[StoredEvent]) -> None:
+        self.events = events
+        self.ids: Sequence[int] | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.lead = False
+
+
+class GroupCommitRecorder:
+    """Commits the events of concurrent saves in one transaction (ARCHITECTURE.md §4, "group commit").
+
+    A save that finds no commit in flight commits at once; saves arriving meanwhile queue up and the next leader
+    commits them all together. One transaction per batch amortises the table lock and the commit flush. If the
+    batch violates a constraint (an optimistic-concurrency conflict in one save), each save of the batch is retried
+    alone, so only the conflicting one fails. Saves with tracking records are never merged.
+    """
+
+    def __init__(self, recorder: ApplicationRecorder, max_batch_events: int = 2000) -> None:
+        self.inner = recorder
+        self.max_batch_events = max_batch_events
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._leading = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if kwargs.get("tracking") is not None or not stored_events:
+            return self.inner.insert_events(stored_events, **kwargs)
+        mine = _Pending(stored_events)
+        with self._lock:
+            self._queue.append(mine)
+            if not self._leading:
+                self._leading = mine.lead = True
+        if not mine.lead:
+            mine.done.wait()
+        if mine.lead:
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        return mine.ids
+
+    def _lead(self) -> None:
+        """Commit one batch (which holds the leader's own save), then hand the lead to the next waiter."""
+        with self._lock:
+            batch, size = [], 0
+            while self._queue and (not batch or size + len(self._queue[0].events) <= self.max_batch_events):
+                pending = self._queue.pop(0)
+                batch.append(pending)
+                size += len(pending.events)
+        self._commit(batch)
+        with self._lock:
+            if self._queue:
+                self._queue[0].lead = True
+                self._queue[0].done.set()
+            else:
+                self._leading = False
+        for pending in batch:
+            pending.done.set()
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        if len(batch) == 1:
+            self._commit_one(batch[0])
+            return
+        try:
+            ids = self.inner.insert_events([e for p in batch for e in p.events])
+        except IntegrityError:
+            for pending in batch:
+                self._commit_one(pending)
+            return
+        except BaseException as error:
+            for pending in batch:
+                pending.error = error
+            return
+        offset = 0
+        for pending in batch:
+            pending.ids = None if ids is None else ids[offset : offset + len(pending.events)]
+            offset += len(pending.events)
+
+    def _commit_one(self, pending: _Pending) -> None:
+        try:
+            pending.ids = self.inner.insert_events(pending.events)
+        except BaseException as error:
+            pending.error = error
+
+
+
+
+class ServiceApplication(Application[uuid.UUID]):
+    """Base of every service's event-sourced application."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self._listeners: list[Callable[[int], None]] = []
+        super().__init__(env)
+        self.ids = IdAllocator(self)
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        return MetaMapper(transcoder=self.construct_transcoder())
+
+    def construct_transcoder(self) -> Transcoder:
+        return super().construct_transcoder()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return GroupCommitRecorder(super().construct_recorder())  # type: ignore[return-value]
+
+    @property
+    def store(self) -> ApplicationRecorder:
+        """The underlying recorder (notification log reads, datastore access)."""
+        recorder = self.recorder
+        return recorder.inner if isinstance(recorder, GroupCommitRecorder) else recorder
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(max_notification_id)`` after every save (wakes relays and projections at once)."""
+        self._listeners.append(listener)
+
+    def _notify(self, recordings: Any) -> None:
+        if recordings:
+            last = recordings[-1].notification.id
+            ctx = current_context()
+            if ctx is not None:
+                ctx.last_position = max(last, ctx.last_position or 0)
+            for listener in self._listeners:
+                listener(last)
+
+    def read_notifications(self, after: int, limit: int, topics: Sequence[str] = ()) -> Sequence[Notification]:
+        """Notifications with id > ``after``, in order."""
+        return self.store.select_notifications(after + 1, limit, topics=list(topics))
+
+    def max_notification_id(self) -> int:
+        return self.store.max_notification_id() or 0
+
+
+class IdAllocator:
+    """Allocates public integer ids from a monotonic per-service sequence (never reused; gaps are possible)."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._memory: dict[str, int] = {}
+        self._kind = type(app.store).__module__
+
+    def next(self, sequence: str) -> int:
+        if not sequence.isidentifier():
+            raise ValueError(f"bad sequence name {sequence!r}")
+        if self._kind.endswith("postgres"):
+            return self._next_postgres(sequence)
+        if self._kind.endswith("sqlite"):
+            return self._next_sqlite(sequence)
+        with self._lock:
+            self._memory[sequence] = self._memory.get(sequence, 0) + 1
+            return self._memory[sequence]
+
+    def _next_postgres(self, sequence: str) -> int:
+        datastore = self._app.store.datastore  # type: ignore[attr-defined]
+        name = f"{datastore.schema or 'public'}.{sequence}_seq"
+        with datastore.transaction(commit=True) as curs:
+            curs.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")  # idempotent, cheap
+            curs.execute("SELECT nextval(%s) AS id", (name,))
+            row = curs.fetchone()
+        return int(row["id"])
+
+    def _next_sqlite(self, sequence: str) -> int:
+        datastore = self._app.store.datastore  # type: ignore[attr-defined]
+        with self._lock, datastore.transaction(commit=True) as curs:
+            curs.execute("CREATE TABLE IF NOT EXISTS id_sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+            curs.execute(
+                "INSERT INTO id_sequences (name, value) VALUES (?, 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + 1",
+                (sequence,),
+            )
+            curs.execute("SELECT value FROM id_sequences WHERE name = ?", (sequence,))
+            row = curs.fetchone()
+        return int(row[0])
+
+
+def eventstore_env(settings: ServiceSettings, app_name: str) -> dict[str, str]:
+    """The eventsourcing environment for one service, from its settings."""
+    kind = settings.store_kind
+    if kind == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if kind == "sqlite":
+        folder = sqlite_folder(settings.database_url)
+        folder.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(folder / f"{app_name}-events.sqlite3"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y",
+        }
+    parts = urlsplit(settings.database_url)
+    ensure_postgres_database(settings.database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts.path.lstrip("/"),
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": EVENTSTORE_SCHEMA,
+        "POSTGRES_POOL_SIZE": "10",
+        "POSTGRES_MAX_OVERFLOW": "20",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "CREATE_TABLE": "y",
+    }
+
+
+def sqlite_folder(database_url: str) -> Path:
+    """``sqlite:///var/omnibus`` -> ``var/omnibus`` (relative), ``sqlite:////abs/path`` -> ``/abs/path``."""
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
+def ensure_postgres_database(database_url: str) -> None:
+    """Create the service's database and the event-store schema when missing (dev, tests, first start)."""
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin_url = parts._replace(path="/postgres").geturl()
+    try:
+        conn = psycopg.connect(database_url, autocommit=True)
+    except psycopg.OperationalError as error:
+        if f'"{name}" does not exist' not in str(error):
+            raise
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            try:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            except psycopg.errors.DuplicateDatabase:
+                pass
+        conn = psycopg.connect(database_url, autocommit=True)
+    with conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {EVENTSTORE_SCHEMA}")
+
+
+def topics_of(*event_classes: type) -> tuple[str, ...]:
+    return tuple(get_topic(cls) for cls in event_classes)
+
+
+__all__ = [
+    "ConcurrencyConflictError",
+    "GroupCommitRecorder",
+    "IdAllocator",
+    "MetaMapper",
+    "ServiceApplication",
+    "aggregate_uuid",
+    "event_id",
+    "event_meta",
+    "retry_on_conflict",
+    "eventstore_env",
+    "topics_of",
+]

@@ -1,0 +1,182 @@
+"""Read-model databases (SQLAlchemy) and the row store that projections write through.
+
+A projection writes rows and its tracking position in ONE transaction, so a crash or redelivery can never apply
+an event twice. ``Rows`` coalesces the changes of a whole batch in memory (create + updates of one row become one
+upsert) and flushes them with executemany: this is what makes replays and rebuilds fast.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    and_,
+    create_engine,
+    delete,
+    event,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import StaticPool
+
+from omnibus.platform.eventstore import ensure_postgres_database, sqlite_folder
+from omnibus.platform.settings import ServiceSettings
+
+tracking_metadata = MetaData()
+
+projection_tracking = Table(
+    "projection_tracking",
+    tracking_metadata,
+    Column("name", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+# Exactly-once effect for bus consumers: (consumer, source, position) recorded with the effects (ARCHITECTURE §5).
+consumer_inbox = Table(
+    "consumer_inbox",
+    tracking_metadata,
+    Column("consumer", String(200), primary_key=True),
+    Column("source", String(100), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+)
+
+
+def create_read_engine(settings: ServiceSettings) -> Engine:
+    """The engine of a service's read models: its own PostgreSQL database, a SQLite file, or in-memory SQLite."""
+    kind = settings.store_kind
+    if kind == "postgres":
+        ensure_postgres_database(settings.database_url)
+        url = settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if kind == "memory":
+        engine = create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        folder = sqlite_folder(settings.database_url)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = Path(folder) / f"{settings.service_name.replace('-', '_')}-read.sqlite3"
+        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_tables(engine: Engine, *metadatas: MetaData) -> None:
+    for metadata in (tracking_metadata, *metadatas):
+        metadata.create_all(engine)
+
+
+def read_position(conn: Connection, name: str) -> int:
+    value = conn.execute(select(projection_tracking.c.position).where(projection_tracking.c.name == name)).scalar()
+    return int(value or 0)
+
+
+def write_position(conn: Connection, name: str, position: int) -> None:
+    _upsert(conn, projection_tracking, ["name"], [{"name": name, "position": position}])
+
+
+def seen_positions(conn: Connection, consumer: str, keys: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of ``(source, position)`` this consumer already handled."""
+    if not keys:
+        return set()
+    inbox = consumer_inbox.c
+    rows = conn.execute(
+        select(inbox.source, inbox.position).where(
+            and_(inbox.consumer == consumer, tuple_(inbox.source, inbox.position).in_(list(keys)))
+        )
+    )
+    return {(r.source, int(r.position)) for r in rows}
+
+
+def record_positions(conn: Connection, consumer: str, keys: Iterable[tuple[str, int]]) -> None:
+    rows = [{"consumer": consumer, "source": s, "position": p} for s, p in keys]
+    if rows:
+        conn.execute(consumer_inbox.insert(), rows)
+
+
+def _upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
+    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=update) if update else stmt.on_conflict_do_nothing()
+    conn.execute(stmt, list(rows))
+
+
+class TableRows:
+    """Pending changes of one table within a batch, keyed by primary key."""
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self.conn = conn
+        self.table = table
+        self.key = [c.name for c in table.primary_key.columns]
+        self._rows: dict[tuple[Any, ...], dict[str, Any] | None] = {}  # None = delete
+
+    def get(self, *key: Any) -> dict[str, Any] | None:
+        """The row's current state (pending change first, else the stored row), or None."""
+        if key in self._rows:
+            row = self._rows[key]
+            return None if row is None else dict(row)
+        where = and_(*(self.table.c[name] == value for name, value in zip(self.key, key, strict=True)))
+        found = self.conn.execute(select(self.table).where(where)).mappings().first()
+        return None if found is None else dict(found)
+
+    def put(self, row: Mapping[str, Any]) -> None:
+        full = {c.name: row.get(c.name) for c in self.table.columns}
+        self._rows[tuple(full[k] for k in self.key)] = full
+
+    def update(self, *key: Any, **changes: Any) -> bool:
+        """Apply changes to an existing row; False when the row does not exist."""
+        row = self.get(*key)
+        if row is None:
+            return False
+        row.update(changes)
+        self.put(row)
+        return True
+
+    def delete(self, *key: Any) -> None:
+        self._rows[key] = None
+
+    def flush(self) -> None:
+        puts = [row for row in self._rows.values() if row is not None]
+        deletes = [key for key, row in self._rows.items() if row is None]
+        if deletes:
+            cols = [self.table.c[k] for k in self.key]
+            target = cols[0] if len(cols) == 1 else tuple_(*cols)
+            values = [k[0] for k in deletes] if len(cols) == 1 else deletes
+            self.conn.execute(delete(self.table).where(target.in_(values)))
+        if puts:
+            _upsert(self.conn, self.table, self.key, puts)
+        self._rows.clear()
+
+
+class Rows:
+    """The row stores of one transaction, one per table a projection writes."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._tables: dict[str, TableRows] = {}
+
+    def __call__(self, table: Table) -> TableRows:
+        if table.name not in self._tables:
+            self._tables[table.name] = TableRows(self.conn, table)
+        return self._tables[table.name]
+
+    def flush(self) -> None:
+        for rows in self._tables.values():
+            rows.flush()

@@ -1,0 +1,160 @@
+"""The outbox relay: publishes a service's recorded events, in order, from its own event store (ARCHITECTURE §5).
+
+It follows the notification log, maps each domain event to its public contract (unpublished events are
+skipped), publishes a batch with pipelined confirms, and only then records the batch's last position. A crash
+can only cause a re-publish (same ``event_id``), never a loss. One relay runs per service: on PostgreSQL it
+holds an advisory lock, so a second instance waits as a standby.
+"""
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, Engine, text
+
+from omnibus.contracts import Actor, Envelope, IntegrationEvent
+from omnibus.platform.eventstore import ServiceApplication, event_id, event_meta
+from omnibus.platform.messaging.bus import Bus, OutgoingMessage
+from omnibus.platform.readmodels import read_position, write_position
+
+log = logging.getLogger(__name__)
+
+ToIntegration = Callable[[Any], IntegrationEvent | None]
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A service's publishing rules: its context name, the mapping, and the domain-event topics it publishes."""
+
+    source: str
+    to_integration: ToIntegration
+    topics: tuple[str, ...]
+
+
+def to_message(outbound: Outbound, notification: Notification, domain_event: Any) -> OutgoingMessage | None:
+    """The bus message of one recorded event, or None when the event is private."""
+    payload = outbound.to_integration(domain_event)
+    if payload is None:
+        return None
+    meta = event_meta(domain_event)
+    envelope = Envelope(
+        event_id=event_id(notification.originator_id, notification.originator_version),
+        event_type=payload.event_type(),
+        event_version=payload.version,
+        source=outbound.source,
+        position=notification.id,
+        aggregate_type=payload.aggregate_type,
+        aggregate_id=notification.originator_id,
+        aggregate_version=notification.originator_version,
+        occurred_at=domain_event.timestamp,
+        correlation_id=meta.get("correlation_id"),
+        causation_id=meta.get("causation_id"),
+        traceparent=meta.get("traceparent"),
+        actor=Actor.model_validate(meta.get("actor") or {}),
+    )
+    return OutgoingMessage(
+        routing_key=payload.routing_key(),
+        body=payload.model_dump_json().encode(),
+        message_id=str(envelope.event_id),
+        headers=envelope.to_headers(),
+    )
+
+
+def messages_for(app: ServiceApplication, outbound: Outbound, notifications: Sequence[Notification]) -> list[OutgoingMessage]:
+    messages = []
+    for notification in notifications:
+        message = to_message(outbound, notification, app.mapper.to_domain_event(notification))
+        if message is not None:
+            messages.append(message)
+    return messages
+
+
+class OutboxRelay:
+    """Runs as an asyncio task next to the service; see the module docstring."""
+
+    def __init__(
+        self, app: ServiceApplication, engine: Engine, bus: Bus, outbound: Outbound, *, batch_size: int = 500
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.bus = bus
+        self.outbound = outbound
+        self.batch_size = batch_size
+        self.tracking_name = f"relay:{outbound.source}"
+        self.position = 0
+        self.published = 0
+        self._wake: asyncio.Event | None = None
+        self._lock_conn: Connection | None = None
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        wake = self._wake
+        self.app.add_listener(lambda _: loop.call_soon_threadsafe(wake.set))
+        await asyncio.to_thread(self._acquire_leadership)
+        try:
+            self.position = await asyncio.to_thread(self._load_position)
+            backoff = 0.2
+            while True:
+                wake.clear()
+                try:
+                    published = await self.relay_once()
+                    backoff = 0.2
+                except Exception:  # broker or database down: retry from the last confirmed position
+                    log.exception("relay %s failed; retrying in %.1fs", self.tracking_name, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if published < self.batch_size:
+                    try:
+                        await asyncio.wait_for(wake.wait(), timeout=1.0)
+                    except TimeoutError:
+                        pass
+        finally:
+            await asyncio.to_thread(self._release_leadership)
+
+    async def relay_once(self) -> int:
+        """Publish the next batch; returns the number of notifications consumed from the log."""
+        notifications = await asyncio.to_thread(
+            self.app.read_notifications, self.position, self.batch_size, self.outbound.topics
+        )
+        if not notifications:
+            return 0
+        messages = messages_for(self.app, self.outbound, notifications)
+        if messages:
+            await self.bus.publish(messages)
+        last = notifications[-1].id
+        await asyncio.to_thread(self._save_position, last)
+        self.position = last
+        self.published += len(messages)
+        return len(notifications)
+
+    def _load_position(self) -> int:
+        with self.engine.connect() as conn:
+            return read_position(conn, self.tracking_name)
+
+    def _save_position(self, position: int) -> None:
+        with self.engine.begin() as conn:
+            write_position(conn, self.tracking_name, position)
+
+    def _acquire_leadership(self) -> None:
+        if self.engine.dialect.name != "postgresql":
+            return
+        key = zlib.crc32(self.tracking_name.encode())
+        conn = self.engine.connect()
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            conn.rollback()
+            log.info("relay %s: another instance is active; standing by", self.tracking_name)
+            time.sleep(2.0)
+        conn.commit()
+        self._lock_conn = conn
+
+    def _release_leadership(self) -> None:
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+            self._lock_conn = None

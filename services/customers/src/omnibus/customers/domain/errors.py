@@ -1,0 +1,36 @@
+"""Errors of the customers context; ``http_status`` and ``code`` tell the HTTP layer how to answer."""
+
+from __future__ import annotations
+
+
+class CustomersError(Exception):
+    http_status = 400
+    code = "customers_error"
+
+
+class CustomerNotFoundError(CustomersError):
+    http_status = 404
+    code = "customer_not_found"
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(f"Customer {customer_id} not found")
+
+
+class ContactNotFoundError(CustomersError):
+    http_status = 404
+    code = "contact_not_found"
+
+    def __init__(self, contact_id: int) -> None:
+        super().__init__(f"Contact {contact_id} not found")
+
+
+class SiteNotFoundError(CustomersError):
+    http_status = 404
+    code = "site_not_found"
+
+    def __init__(self, site_id: int) -> None:
+        super().__init__(f"Site {site_id} not found")
+
+
+class InvalidCustomerError(CustomersError):
+    code = "invalid_customer"
