@@ -32,17 +32,25 @@ def headers_schema() -> dict[str, Any]:
     return schema
 
 
+def _components(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema (or its ``$defs``) moved under ``#/components/schemas``, with local refs rewritten."""
+    moved: dict[str, Any] = json.loads(json.dumps(schema).replace('"#/$defs/', '"#/components/schemas/'))
+    return moved
+
+
 def asyncapi_document() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"EventHeaders": headers_schema()}
+    headers = headers_schema()
+    schemas: dict[str, Any] = _components(headers.pop("$defs", {}))  # e.g. Actor: refs must resolve here
+    schemas["EventHeaders"] = _components(headers)
     for cls in REGISTRY:
         key, message_id = cls.routing_key(), cls.event_type()
         schema = event_schema(cls)
         defs = schema.pop("$defs", {})
-        schemas.update(defs)
-        schemas[message_id] = json.loads(json.dumps(schema).replace("#/$defs/", "#/components/schemas/"))
+        schemas.update(_components(defs))
+        schemas[message_id] = _components(schema)
         messages[message_id] = {
             "name": cls.name,
             "title": cls.__name__,

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("service")
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--host", default=None)
+    serve.add_argument("--role", choices=("all", "api", "workers"), default="all",
+                       help="api: HTTP only; workers: relay, projections and consumers only; all: both")
     serve.set_defaults(handler=_serve)
 
     token = commands.add_parser("token", help="mint a dev access token (embedded mode key)")
@@ -117,11 +119,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from omnibus.platform.logging_setup import configure_logging
-    from omnibus.platform.runtime import Dispatcher, build_services, embedded_app
+    from omnibus.platform.runtime import Dispatcher, build_services, embedded_app, run_workers
 
     settings = ServiceSettings()
     configure_logging(settings.log_level)
     infra, runtimes = build_services(settings, [args.service])
+    if args.role == "workers":
+        asyncio.run(run_workers(infra, runtimes))
+        return 0
+    for runtime in runtimes:
+        runtime.background = args.role == "all"
     host, port = args.host or settings.http_host, args.port or settings.http_port
     uvicorn.run(Dispatcher(embedded_app(infra, runtimes)), host=host, port=port, log_level="warning")
     return 0

@@ -66,7 +66,7 @@ class CrmConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    raw: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)  # holds secrets (api_keys, jwt_secret, ...)
     api_keys: tuple[StaticApiKey, ...] = ()
     ip_whitelist: tuple[WhitelistEntry, ...] = ()
     jwt_secret: str | None = Field(default=None, repr=False)

@@ -225,6 +225,7 @@ class IdAllocator:
         self._app = app
         self._lock = threading.Lock()
         self._memory: dict[str, int] = {}
+        self._created: set[str] = set()
         self._kind = type(app.store).__module__
 
     def next(self, sequence: str) -> int:
@@ -241,8 +242,16 @@ class IdAllocator:
     def _next_postgres(self, sequence: str) -> int:
         datastore = self._app.store.datastore  # type: ignore[attr-defined]
         name = f"{datastore.schema or 'public'}.{sequence}_seq"
+        if sequence not in self._created:
+            with self._lock:
+                if sequence not in self._created:
+                    try:
+                        with datastore.transaction(commit=True) as curs:
+                            curs.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+                    except IntegrityError:  # another process created it at the same moment
+                        pass
+                    self._created.add(sequence)
         with datastore.transaction(commit=True) as curs:
-            curs.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")  # idempotent, cheap
             curs.execute("SELECT nextval(%s) AS id", (name,))
             row = curs.fetchone()
         return int(row["id"])

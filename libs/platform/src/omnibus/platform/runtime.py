@@ -4,6 +4,7 @@
 merged OpenAPI document at ``/crm/docs/``, aggregate ``/health`` and ``/ready``.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -156,6 +157,25 @@ def embedded_app(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> F
 
     gateway.state.dispatch = dispatch
     return gateway
+
+
+async def run_workers(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> None:
+    """Run only the background parts (relay, projections, consumers) until SIGTERM/SIGINT."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await infra.bus.start()
+    try:
+        for runtime in runtimes:
+            await runtime.start()
+        await stop.wait()
+    finally:
+        for runtime in reversed(runtimes):
+            await runtime.stop()
+        await infra.bus.close()
 
 
 class Dispatcher:

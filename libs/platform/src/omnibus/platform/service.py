@@ -20,7 +20,7 @@ from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
 from omnibus.platform.messaging.bus import Bus
 from omnibus.platform.projections import LocalProjectionRunner, Projection
-from omnibus.platform.readmodels import create_tables
+from omnibus.platform.readmodels import create_tables, read_position
 from omnibus.platform.relay import OutboxRelay, Outbound
 from omnibus.platform.settings import ServiceSettings
 
@@ -74,6 +74,7 @@ class ServiceRuntime:
         )
         self.consumers = [ProjectionConsumer(name, engine, p) for p in parts.bus_projections]
         self._tasks: list[asyncio.Task[None]] = []
+        self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
         self.api = create_api(
             title=f"Omnibus {name}",
             routers=parts.routers,
@@ -82,6 +83,8 @@ class ServiceRuntime:
         )
 
     async def start(self) -> None:
+        if not self.background:
+            return
         for runner in self.runners.values():
             runner.start()
         if self.relay is not None:
@@ -103,8 +106,24 @@ class ServiceRuntime:
         """Read-your-writes: wait until this service's projections include ``position``."""
         timeout = self.settings.read_your_writes_timeout
         for runner in self.runners.values():
-            if not await runner.wait_for_async(position, timeout):
+            if self.background:
+                caught_up = await runner.wait_for_async(position, timeout)
+            else:  # the projector runs in another process: watch its stored position
+                caught_up = await self._poll_position(runner.projection.name, position, timeout)
+            if not caught_up:
                 log.warning("projection %s lags behind position %d", runner.projection.name, position)
+
+    async def _poll_position(self, name: str, position: int, timeout: float) -> bool:
+        def stored() -> int:
+            with self.engine.connect() as conn:
+                return read_position(conn, name)
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await asyncio.to_thread(stored) < position:
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
 
     async def ready(self) -> bool:
         def store_ok() -> bool:

@@ -68,6 +68,29 @@ def drop_database(server_url: str, name: str) -> None:
 
 
 @pytest.fixture
+def fresh_vhost(amqp_url: str) -> Iterator[str]:
+    """A new, empty RabbitMQ virtual host for one test (isolated queue names); deleted afterwards."""
+    import shutil
+    import subprocess
+
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        message = "rabbitmqctl not found: cannot create an isolated vhost"
+        if os.environ.get("OMNIBUS_REQUIRE_INFRA") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    name = unique_name("omnibus_test")
+    parts = urlsplit(amqp_url)
+    user = parts.username or "guest"
+    subprocess.run([ctl, "-q", "add_vhost", name], check=True, capture_output=True)
+    subprocess.run([ctl, "-q", "set_permissions", "-p", name, user, ".*", ".*", ".*"], check=True, capture_output=True)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+    finally:
+        subprocess.run([ctl, "-q", "delete_vhost", name], check=False, capture_output=True)
+
+
+@pytest.fixture
 def fresh_database(postgres_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database for one test; dropped afterwards."""
     name = unique_name("omnibus_test")

@@ -155,7 +155,9 @@ class CustomerCreate(CustomerFields):
         return [s.model_dump() for s in ([self.site] if self.site else []) + self.sites]
 
     def customer_fields(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"contact", "site", "contacts", "sites"})
+        # Attribute values, not model_dump(): UtcDateTime's serializer would turn dates into strings.
+        nested = {"contact", "site", "contacts", "sites"}
+        return {name: getattr(self, name) for name in type(self).model_fields if name not in nested}
 
 
 class ContactCreate(ContactFields):

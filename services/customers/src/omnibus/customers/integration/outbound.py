@@ -5,7 +5,7 @@ from functools import singledispatch
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import customers as c
 from omnibus.customers.domain import Contact, Customer, Site
-from omnibus.platform.eventstore import topics_of
+from omnibus.platform.eventstore import event_meta, topics_of
 from omnibus.platform.relay import Outbound
 
 
@@ -27,7 +27,15 @@ def _(e: Customer.Created) -> IntegrationEvent:
         contract_start_date=e.contract_start_date,
         contract_end_date=e.contract_end_date,
         created=e.timestamp,
+        created_by=_acting(e),
     )
+
+
+def _acting(e: object) -> int | str | None:
+    """The user id (else the API key) recorded with the event: CustomerCreated's ``created_by`` (customers.md §8)."""
+    actor = event_meta(e).get("actor") or {}
+    user_id = actor.get("user_id")
+    return user_id if user_id is not None else actor.get("api_key_id")
 
 
 @to_integration.register

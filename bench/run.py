@@ -1,0 +1,92 @@
+"""Run the benchmarks (all, or those named) and write ``bench/results/<timestamp>.json``.
+
+    uv run python bench/run.py                      # everything (a few minutes; the first run builds a 1M-event DB)
+    uv run python bench/run.py create_customer relay
+
+Needs PostgreSQL and RabbitMQ (OMNIBUS_BENCH_POSTGRES_URL / OMNIBUS_BENCH_AMQP_URL, defaults on 127.0.0.1) and wrk.
+Every benchmark measures its raw baseline in the same run, so ratios hold on a noisy machine.
+"""
+
+import argparse
+import importlib
+import json
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+BENCHMARKS = ("create_customer", "relay", "e2e_latency", "projection_rebuild")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)}")
+    args = parser.parse_args()
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    names = args.names or list(BENCHMARKS)
+
+    results: list[dict[str, Any]] = []
+    for name in names:
+        print(f"\n== {name}", flush=True)
+        started = time.monotonic()
+        try:
+            outcome = importlib.import_module(name).run()
+        except Exception as error:
+            traceback.print_exc()
+            outcome = {"benchmark": name, "rows": [], "targets": [{"target": "ran", "met": False}],
+                       "details": {"error": repr(error)}}
+        outcome["seconds"] = round(time.monotonic() - started, 1)
+        results.append(outcome)
+
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "results": results,
+    }
+    folder = Path(__file__).resolve().parent / "results"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print()
+    print(table(results))
+    print(f"\nwritten to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    return 0 if all(t["met"] for r in results for t in r["targets"]) else 1
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """A plain-text table: one line per metric, then each benchmark's targets."""
+    lines = [f"{'benchmark':<19} {'metric':<30} {'omnibus':>12} {'baseline':>12} {'ratio':>7}", "-" * 84]
+    for outcome in results:
+        for r in outcome["rows"]:
+            metric = f"{r['metric']} ({r['unit']})" if r["unit"] else r["metric"]
+            ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+            lines.append(f"{outcome['benchmark']:<19} {metric:<30} {fmt(r['omnibus']):>12} "
+                         f"{fmt(r['baseline']):>12} {ratio:>7}")
+        for t in outcome["targets"]:
+            lines.append(f"{outcome['benchmark']:<19}   target: {t['target']:<50} {'MET' if t['met'] else 'MISSED'}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

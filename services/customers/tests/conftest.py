@@ -1,0 +1,219 @@
+"""Fixtures of the customers tests: the service running behind the embedded dispatcher, tokens and body builders.
+
+``api`` runs on the in-memory store (fast; most tests). ``api_on_each_store`` runs the same test on the
+in-memory store and on a fresh PostgreSQL database (``integration``), for happy paths and read-your-writes.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from omnibus.customers.application import CustomersApp
+from omnibus.customers.main import build
+from omnibus.platform.auth.authenticator import Authenticator
+from omnibus.platform.crm_config import parse_crm_config
+from omnibus.platform.messaging.bus import OutgoingMessage
+from omnibus.platform.messaging.memory import InMemoryBus
+from omnibus.platform.runtime import Dispatcher, embedded_app
+from omnibus.platform.service import Infrastructure
+from omnibus.platform.settings import ServiceSettings
+from omnibus.testing.helpers import eventually
+
+ADMIN_KEY = "admin-key-" + "a" * 30
+PINNED_KEY = "pinned-key-" + "p" * 30
+PINNED_NETWORK = "192.0.2.0/24"
+WHITELISTED_IP = "198.51.100.7"
+CRM_CONFIG = {
+    "api_keys": {
+        ADMIN_KEY: {"roles": ["admin"], "description": "automation"},
+        PINNED_KEY: {"roles": ["admin"], "ips": [PINNED_NETWORK]},
+    },
+    "ip_whitelist": {WHITELISTED_IP: {"roles": ["view_customer"]}},
+}
+USER_ID = 7
+
+
+@dataclass
+class Api:
+    """The customers service under test, reached over HTTP, with its bus and a token minter."""
+
+    client: TestClient
+    asgi: Dispatcher
+    bus: InMemoryBus
+    signing_key: Ed25519PrivateKey
+    app: CustomersApp
+
+    def token(self, *permissions: str, sub: str = str(USER_ID), customer_id: int | None = None) -> str:
+        claims: dict[str, Any] = {
+            "sub": sub,
+            "permissions": list(permissions),
+            "token_type": "access",
+            "exp": int(time.time()) + 600,
+        }
+        if customer_id is not None:
+            claims["customer_id"] = customer_id
+        return jwt.encode(claims, self.signing_key, algorithm="EdDSA")
+
+    def auth(self, *permissions: str, customer_id: int | None = None) -> dict[str, str]:
+        """Authorization header of a user holding ``permissions`` (own-scoped to ``customer_id`` when given)."""
+        return {"Authorization": f"Bearer {self.token(*permissions, customer_id=customer_id)}"}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """A request as an admin user unless ``headers`` carry other credentials."""
+        sent = self.auth("admin") if headers is None else headers
+        return self.client.request(method, path, json=json, params=params, headers=sent)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def new_customer(self, **overrides: Any) -> dict[str, Any]:
+        response = self.put("/crm/customer/", json=customer_body(**overrides))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def new_contact(self, customer_id: int, **overrides: Any) -> dict[str, Any]:
+        response = self.put("/crm/contact/", json=contact_body(customer_id=customer_id, **overrides))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def new_site(self, customer_id: int, **overrides: Any) -> dict[str, Any]:
+        response = self.put("/crm/site/", json=site_body(customer_id=customer_id, **overrides))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def from_address(self, host: str) -> TestClient:
+        """A client calling from another address (the service is already running)."""
+        return TestClient(self.asgi, client=(host, 40000), raise_server_exceptions=False)
+
+    def published(self, routing_key: str | None = None) -> list[OutgoingMessage]:
+        return [m for m in self.bus.published if routing_key is None or m.routing_key == routing_key]
+
+    def all_published(self) -> list[OutgoingMessage]:
+        """Every event recorded so far, once the relay has published them all."""
+        recorded = self.app.max_notification_id()
+        return eventually(lambda: _published_up_to(self.bus, recorded))
+
+
+def _published_up_to(bus: InMemoryBus, position: int) -> list[OutgoingMessage]:
+    messages = list(bus.published)
+    assert position == 0 or (messages and messages[-1].headers["position"] >= position)
+    return messages
+
+
+def customer_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "customer_name": "Acme Corporation",
+        "customer_account_type": "Business",
+        "customer_payment_type": "postpaid",
+        "customer_enabled": True,
+        "tax_identifier": "GB123456789",
+        **overrides,
+    }
+
+
+def contact_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "contact_firstname": "John",
+        "contact_lastname": "Smith",
+        "contact_email": "john@acme.example",
+        "contact_phone": "+44 7700 900123",
+        "contact_types": ["primary"],
+        **overrides,
+    }
+
+
+def site_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "site_name": "Head office",
+        "address_line_1": "10 Downing Street",
+        "address_line_2": "Flat 2",
+        "city": "London",
+        "state": "England",
+        "zip_code": "SW1A 2AA",
+        "country": "United Kingdom",
+        "latitude": "51.5034",
+        "longitude": "-0.1276",
+        "google_maps_place_id": "ChIJdd4hrwug2EcRmSrV3Vo6llI",
+        "plus_code": "9C3XGV3C+CW",
+        "address_source": "google",
+        **overrides,
+    }
+
+
+@contextmanager
+def running_api(database_url: str) -> Iterator[Api]:
+    key = Ed25519PrivateKey.generate()
+    infra = Infrastructure(
+        InMemoryBus(), Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key())
+    )
+    runtime = build(ServiceSettings(database_url=database_url).for_service("customers"), infra)
+    asgi = Dispatcher(embedded_app(infra, [runtime]))
+    assert isinstance(infra.bus, InMemoryBus) and isinstance(runtime.app, CustomersApp)
+    try:
+        # Domain errors (404, 400) are answered by the catch-all handler, which Starlette re-raises after the
+        # response is sent; look at the responses, not at the re-raised exceptions.
+        with TestClient(asgi, raise_server_exceptions=False) as client:
+            yield Api(client=client, asgi=asgi, bus=infra.bus, signing_key=key, app=runtime.app)
+    finally:
+        runtime.app.close()
+        runtime.engine.dispose()
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    """The service on the in-memory event store and read model."""
+    with running_api("memory://") as running:
+        yield running
+
+
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
+def api_on_each_store(request: pytest.FixtureRequest) -> Iterator[Api]:
+    """The service on the in-memory store, then on a fresh PostgreSQL database."""
+    url = "memory://" if request.param == "memory" else request.getfixturevalue("fresh_database")
+    with running_api(url) as running:
+        yield running
+
+
+@pytest.fixture
+def a_customer() -> Callable[..., dict[str, Any]]:
+    """Builder of a customer create body: ``a_customer(customer_name="X")``."""
+    return customer_body
+
+
+@pytest.fixture
+def a_contact() -> Callable[..., dict[str, Any]]:
+    """Builder of a contact body (add ``customer_id`` for ``PUT /crm/contact/``)."""
+    return contact_body
+
+
+@pytest.fixture
+def a_site() -> Callable[..., dict[str, Any]]:
+    """Builder of a site body (add ``customer_id`` for ``PUT /crm/site/``)."""
+    return site_body
