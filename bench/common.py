@@ -68,7 +68,7 @@ def fresh_database(prefix: str) -> Iterator[str]:
 
 def scalar(url: str, sql: str, params: Sequence[Any] = ()) -> Any:
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(sql, params or None).fetchone()  # type: ignore[arg-type]
         return None if row is None else row[0]
 
 

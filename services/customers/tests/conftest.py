@@ -187,9 +187,9 @@ def running_api(database_url: str) -> Iterator[Api]:
 
 
 @pytest.fixture
-def api() -> Iterator[Api]:
+def api(tmp_path) -> Iterator[Api]:
     """The service on the in-memory event store and read model."""
-    with running_api("memory://") as running:
+    with running_api(f"sqlite:///{tmp_path}") as running:
         yield running
 
 

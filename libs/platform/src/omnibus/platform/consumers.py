@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
@@ -21,6 +22,7 @@ from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.messaging.bus import Delivery, Outcome, PermanentError, RetryPolicy, Subscription
 from omnibus.platform.projections import Projection
 from omnibus.platform.readmodels import Rows, record_positions, seen_positions
+from omnibus.platform.telemetry import current_traceparent, span
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,12 @@ class ProjectionConsumer:
                 if event.key in seen:
                     continue
                 seen.add(event.key)
-                with command_context(_context_of(event.envelope)):
-                    self.projection.apply(event, rows)
+                envelope = event.envelope
+                with span(f"consume {envelope.event_type}", parent=envelope.traceparent, kind=SpanKind.CONSUMER,
+                          **{"omnibus.consumer": self.consumer_name, "omnibus.source": envelope.source,
+                             "omnibus.position": envelope.position}):
+                    with command_context(_context_of(envelope)):
+                        self.projection.apply(event, rows)
                 applied.append(event.key)
             rows.flush()
             record_positions(conn, self.consumer_name, applied)
@@ -118,7 +124,7 @@ def _context_of(envelope: Envelope) -> CommandContext:
         actor=envelope.actor,
         correlation_id=envelope.correlation_id,
         causation_id=str(envelope.event_id),
-        traceparent=envelope.traceparent,
+        traceparent=current_traceparent() or envelope.traceparent,
     )
 
 

@@ -26,6 +26,7 @@ from eventsourcing.utils import get_topic
 
 from omnibus.platform.context import current_context
 from omnibus.platform.settings import ServiceSettings
+from omnibus.platform.telemetry import span
 
 T = TypeVar("T")
 NAMESPACE = uuid.UUID("6f6d6e69-6275-5300-8000-000000000001")
@@ -196,6 +197,10 @@ class ServiceApplication(Application[uuid.UUID]):
         """The underlying recorder (notification log reads, datastore access)."""
         recorder = self.recorder
         return recorder.inner if isinstance(recorder, GroupCommitRecorder) else recorder
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        with span("eventstore.save", **{"omnibus.app": self.name}):
+            return super().save(*objs, **kwargs)
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(max_notification_id)`` after every save (wakes relays and projections at once)."""

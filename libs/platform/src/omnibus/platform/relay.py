@@ -21,6 +21,7 @@ from omnibus.contracts import Actor, Envelope, IntegrationEvent
 from omnibus.platform.eventstore import ServiceApplication, event_id, event_meta
 from omnibus.platform.messaging.bus import Bus, OutgoingMessage
 from omnibus.platform.readmodels import read_position, write_position
+from omnibus.platform.telemetry import span
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ class OutboxRelay:
             return 0
         messages = messages_for(self.app, self.outbound, notifications)
         if messages:
-            await self.bus.publish(messages)
+            with span("relay.publish", **{"messaging.batch.message_count": len(messages), "omnibus.source": self.outbound.source}):
+                await self.bus.publish(messages)
         last = notifications[-1].id
         await asyncio.to_thread(self._save_position, last)
         self.position = last

@@ -26,6 +26,7 @@ from omnibus.platform.messaging.bus import Bus
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.service import Infrastructure, ServiceRuntime, discover_services
 from omnibus.platform.settings import ServiceSettings
+from omnibus.platform.telemetry import configure_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def build_services(
     unknown = [n for n in chosen if n not in definitions]
     if unknown:
         raise SystemExit(f"unknown service(s) {unknown}; installed: {sorted(definitions)}")
+    configure_telemetry(settings.for_service(chosen[0] if len(chosen) == 1 else "embedded"))
     config = settings.load_crm_config()
     infra = Infrastructure(create_bus(settings), create_authenticator(settings, config, allow_dev_key=allow_dev_key))
     return infra, [definitions[n].build(settings.for_service(n), infra) for n in chosen]

@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.http.errors import install_error_handlers
+from omnibus.platform.telemetry import current_traceparent, span
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -41,8 +43,11 @@ class RequestContextMiddleware:
                 await _read_your_writes(scope, ctx)
             await send(message)
 
-        with command_context(ctx):
-            await self.app(scope, receive, send_with_id)
+        name = f"{scope.get('method', 'HTTP')} {scope.get('path', '')}"
+        with span(name, parent=ctx.traceparent, kind=SpanKind.SERVER, **{"http.request_id": request_id}):
+            ctx.traceparent = current_traceparent() or ctx.traceparent
+            with command_context(ctx):
+                await self.app(scope, receive, send_with_id)
 
 
 async def _read_your_writes(scope: Scope, ctx: CommandContext) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aiormq import spec
-from aiormq.exceptions import ChannelNotFoundEntity
+from aiormq.exceptions import ChannelInvalidStateError, ChannelNotFoundEntity
 from omnibus.contracts.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, dead_letter_queue, retry_queue
 from omnibus.platform.messaging.bus import (
     ATTEMPTS_HEADER,
@@ -87,7 +87,10 @@ class RabbitMQBus(Bus):
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         await _confirm(
             self._publishing_channel(),
-            [(m.exchange, m.routing_key, m.body, _properties(m, m.headers)) for m in messages],
+            [
+                (m.exchange, m.routing_key, m.body, _properties(m.message_id, m.content_type, m.headers))
+                for m in messages
+            ],
         )
 
     async def send_to_queue(self, queue: str, messages: Sequence[OutgoingMessage]) -> None:
@@ -95,7 +98,14 @@ class RabbitMQBus(Bus):
         await _confirm(
             self._publishing_channel(),
             [
-                ("", queue, m.body, _properties(m, {**m.headers, ORIGINAL_ROUTING_KEY_HEADER: m.routing_key}))
+                (
+                    "",
+                    queue,
+                    m.body,
+                    _properties(
+                        m.message_id, m.content_type, {**m.headers, ORIGINAL_ROUTING_KEY_HEADER: m.routing_key}
+                    ),
+                )
                 for m in messages
             ],
         )
@@ -104,10 +114,14 @@ class RabbitMQBus(Bus):
         if subscription.queue in self._consumers:
             raise RuntimeError(f"queue {subscription.queue} already has an active consumer")
         channel = await self._connected().channel(publisher_confirms=False)
-        await channel.set_qos(prefetch_count=subscription.prefetch)
-        queue = await _declare(
-            channel, subscription.queue, subscription.exchange, subscription.bindings, subscription.retry
-        )
+        try:
+            await channel.set_qos(prefetch_count=subscription.prefetch)
+            queue = await _declare(
+                channel, subscription.queue, subscription.exchange, subscription.bindings, subscription.retry
+            )
+        except BaseException:
+            await _close_quietly(channel)
+            raise
         consumer = _Consumer(self, subscription, channel, queue)
         self._consumers[subscription.queue] = consumer
         await consumer.start()
@@ -160,7 +174,11 @@ class RabbitMQBus(Bus):
                     if message is None:
                         break
                     (moving if wanted is None or message.message_id in wanted else skipped).append(message)
-                await _confirm(channel, [("", queue, m.body, _redriven(m)) for m in moving])
+                redriven = [
+                    ("", queue, m.body, _properties(m.message_id, m.content_type, redriven_headers(dict(m.headers))))
+                    for m in moving
+                ]
+                await _confirm(channel, redriven)
                 for message in moving:
                     await message.ack()
             finally:
@@ -183,9 +201,7 @@ class RabbitMQBus(Bus):
 class _Consumer:
     """One subscription: buffers deliveries from its channel, hands them to the handler a batch at a time."""
 
-    def __init__(
-        self, bus: RabbitMQBus, subscription: Subscription, channel: AbstractChannel, queue: AbstractQueue
-    ):
+    def __init__(self, bus: RabbitMQBus, subscription: Subscription, channel: AbstractChannel, queue: AbstractQueue):
         self._bus = bus
         self._subscription = subscription
         self._channel = channel
@@ -226,12 +242,14 @@ class _Consumer:
             await asyncio.sleep(0)  # let deliveries already read from the socket reach the buffer
             while len(batch) < limit and not self._buffer.empty():
                 batch.append(self._buffer.get_nowait())
+            # Deliveries from a channel lost since (the robust connection reconnected) come again on the new one.
+            batch = [m for m in batch if _channel_open(m)]
+            if not batch:
+                continue
             try:
                 await self._handle(batch)
             except Exception:
-                log.exception(
-                    "consumer of %s failed on a batch of %d; requeued", self._queue.name, len(batch)
-                )
+                log.exception("consumer of %s failed on a batch of %d; requeued", self._queue.name, len(batch))
                 await _requeue(batch)
 
     async def _handle(self, messages: list[AbstractIncomingMessage]) -> None:
@@ -247,7 +265,7 @@ class _Consumer:
 
         failed = [(m, d, o) for m, d, o in zip(messages, deliveries, outcomes, strict=True) if o is not None]
         if failed:
-            copies = [self._failure_copy(m.content_type, d, error) for m, d, error in failed]
+            copies = [self._failure_copy(m, d, error) for m, d, error in failed]
             try:
                 await _confirm(self._bus._publishing_channel(), copies)
             except PublishError:
@@ -261,35 +279,23 @@ class _Consumer:
         # All before the last message of this batch is settled (one consumer, in order), so one ack does.
         await messages[-1].ack(multiple=True)
 
-    def _failure_copy(self, content_type: str | None, delivery: Delivery, error: BaseException) -> _Publish:
-        retries_done = delivery.attempt - 1
-        if isinstance(error, PermanentError) or retries_done >= len(self._subscription.retry.delays):
+    def _failure_copy(self, message: AbstractIncomingMessage, delivery: Delivery, error: BaseException) -> _Publish:
+        """Where a failed delivery goes: the next retry queue, or the dead-letter queue."""
+        if isinstance(error, PermanentError) or delivery.attempt > len(self._subscription.retry.delays):
             log.warning("dead-lettering %s from %s: %s", delivery.message_id, delivery.queue, error)
+            target = dead_letter_queue(delivery.queue)
             headers = dead_letter_headers(delivery, error, datetime.now(UTC).isoformat())
-            return (
-                "",
-                dead_letter_queue(delivery.queue),
-                delivery.body,
-                _copy(delivery, content_type, headers),
+        else:
+            log.info(
+                "retrying %s from %s after attempt %d: %s", delivery.message_id, delivery.queue, delivery.attempt, error
             )
-        log.info(
-            "retrying %s from %s (attempt %d): %s",
-            delivery.message_id,
-            delivery.queue,
-            delivery.attempt,
-            error,
-        )
-        headers = {
-            **delivery.headers,
-            ATTEMPTS_HEADER: delivery.attempt,
-            ORIGINAL_ROUTING_KEY_HEADER: delivery.routing_key,
-        }
-        return (
-            "",
-            retry_queue(delivery.queue, delivery.attempt),
-            delivery.body,
-            _copy(delivery, content_type, headers),
-        )
+            target = retry_queue(delivery.queue, delivery.attempt)
+            headers = {
+                **delivery.headers,
+                ATTEMPTS_HEADER: delivery.attempt,
+                ORIGINAL_ROUTING_KEY_HEADER: delivery.routing_key,
+            }
+        return "", target, delivery.body, _properties(delivery.message_id, message.content_type, headers)
 
 
 async def _confirm(channel: AbstractChannel, publishes: Sequence[_Publish]) -> None:
@@ -342,8 +348,15 @@ async def _passive(channel: AbstractChannel, queue: str) -> AbstractQueue | None
         return None
 
 
+async def _close_quietly(channel: AbstractChannel) -> None:
+    try:
+        await channel.close()
+    except Exception as error:
+        log.debug("could not close a channel: %r", error)
+
+
 async def _requeue(messages: Sequence[AbstractIncomingMessage]) -> None:
-    """Best effort: settled messages are skipped; if the channel is gone, the broker requeues them anyway."""
+    """Best effort: if the channel is gone, the broker requeues them anyway."""
     for message in messages:
         try:
             await message.nack(requeue=True)
@@ -351,31 +364,17 @@ async def _requeue(messages: Sequence[AbstractIncomingMessage]) -> None:
             log.debug("could not requeue a message: %r", error)
 
 
-def _properties(message: OutgoingMessage, headers: dict[str, Any]) -> spec.Basic.Properties:
+def _properties(message_id: str | None, content_type: str | None, headers: dict[str, Any]) -> spec.Basic.Properties:
     return spec.Basic.Properties(
-        content_type=message.content_type,
-        headers=headers,
-        delivery_mode=_PERSISTENT,
-        message_id=message.message_id,
+        content_type=content_type, headers=headers, delivery_mode=_PERSISTENT, message_id=message_id
     )
 
 
-def _copy(delivery: Delivery, content_type: str | None, headers: dict[str, Any]) -> spec.Basic.Properties:
-    return spec.Basic.Properties(
-        content_type=content_type,
-        headers=headers,
-        delivery_mode=_PERSISTENT,
-        message_id=delivery.message_id,
-    )
-
-
-def _redriven(message: AbstractIncomingMessage) -> spec.Basic.Properties:
-    return spec.Basic.Properties(
-        content_type=message.content_type,
-        headers=redriven_headers(dict(message.headers)),
-        delivery_mode=_PERSISTENT,
-        message_id=message.message_id,
-    )
+def _channel_open(message: AbstractIncomingMessage) -> bool:
+    try:
+        return not message.channel.is_closed
+    except ChannelInvalidStateError:  # aio-pika raises this for a closed channel
+        return False
 
 
 def _is_broker_header(name: str) -> bool:
