@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--host", default=None)
     run.add_argument("--no-demo", action="store_true", help="do not create demo data")
+    run.add_argument("--processes", action="store_true",
+                     help="each service in its own process behind a gateway (as deployed); needs PostgreSQL/RabbitMQ")
     run.set_defaults(handler=_run)
 
     serve = commands.add_parser("serve", help="one service on real infrastructure")
@@ -108,10 +110,51 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = ServiceSettings(demo_data=not args.no_demo)
     configure_logging(settings.log_level)
+    if args.processes:
+        return _run_processes(settings, args)
     infra, runtimes = build_services(settings, allow_dev_key=True)
     host, port = args.host or settings.http_host, args.port or settings.http_port
     _print_welcome(settings, [r.name for r in runtimes], host, port)
     uvicorn.run(Dispatcher(embedded_app(infra, runtimes)), host=host, port=port, log_level="warning")
+    return 0
+
+
+def _run_processes(settings: ServiceSettings, args: argparse.Namespace) -> int:
+    """One ``omnibus serve`` process per installed service, plus the gateway on the public port."""
+    import os
+    import subprocess
+
+    import uvicorn
+    from cryptography.hazmat.primitives import serialization
+
+    from omnibus.platform.gateway import create_gateway
+    from omnibus.platform.runtime import dev_signing_key_path, load_or_create_dev_key
+    from omnibus.platform.service import discover_services
+
+    if settings.store_kind != "postgres" or settings.amqp_url.startswith("memory://"):
+        raise SystemExit("--processes needs OMNIBUS_DATABASE_URL=postgresql://... and OMNIBUS_AMQP_URL=amqp://...")
+    host, port = args.host or settings.http_host, args.port or settings.http_port
+    env = dict(os.environ)
+    if not (settings.jwt_public_key or settings.jwt_public_key_file or settings.jwks_url):
+        public = load_or_create_dev_key(dev_signing_key_path(settings)).public_key()
+        pem = dev_signing_key_path(settings).with_suffix(".pub.pem")
+        pem.write_bytes(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        env["OMNIBUS_JWT_PUBLIC_KEY_FILE"] = str(pem)
+    upstreams, children = {}, []
+    for offset, name in enumerate(discover_services(), start=1):
+        child_port = port + 100 + offset
+        child_env = {**env, "OMNIBUS_HTTP_PORT": str(child_port), "OMNIBUS_HTTP_HOST": "127.0.0.1",
+                     "OMNIBUS_DEMO_DATA": "false" if args.no_demo else "true"}
+        children.append(subprocess.Popen([sys.executable, "-m", "omnibus.platform.cli", "serve", name], env=child_env))
+        upstreams[name] = f"http://127.0.0.1:{child_port}"
+    _print_welcome(settings, list(upstreams), host, port)
+    try:
+        uvicorn.run(create_gateway(upstreams), host=host, port=port, log_level="warning")
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=15)
     return 0
 
 

@@ -109,9 +109,10 @@ class ProjectionConsumer:
                     continue
                 seen.add(event.key)
                 envelope = event.envelope
-                with span(f"consume {envelope.event_type}", parent=envelope.traceparent, kind=SpanKind.CONSUMER,
-                          **{"omnibus.consumer": self.consumer_name, "omnibus.source": envelope.source,
-                             "omnibus.position": envelope.position}):
+                attributes: dict[str, str | int] = {"omnibus.consumer": self.consumer_name, "omnibus.source": envelope.source,
+                              "omnibus.position": envelope.position}
+                with span(f"consume {envelope.event_type}", attributes, parent=envelope.traceparent,
+                          kind=SpanKind.CONSUMER):
                     with command_context(_context_of(envelope)):
                         self.projection.apply(event, rows)
                 applied.append(event.key)

@@ -131,8 +131,9 @@ class GroupCommitRecorder:
 
     def _lead(self) -> None:
         """Commit one batch (which holds the leader's own save), then hand the lead to the next waiter."""
+        batch: list[_Pending] = []
+        size = 0
         with self._lock:
-            batch, size = [], 0
             while self._queue and (not batch or size + len(self._queue[0].events) <= self.max_batch_events):
                 pending = self._queue.pop(0)
                 batch.append(pending)
@@ -199,7 +200,7 @@ class ServiceApplication(Application[uuid.UUID]):
         return recorder.inner if isinstance(recorder, GroupCommitRecorder) else recorder
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        with span("eventstore.save", **{"omnibus.app": self.name}):
+        with span("eventstore.save", {"omnibus.app": self.name}):
             return super().save(*objs, **kwargs)
 
     def add_listener(self, listener: Callable[[int], None]) -> None:

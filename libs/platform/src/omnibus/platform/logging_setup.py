@@ -19,4 +19,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    for noisy in ("uvicorn.access", "httpx", "aiormq", "aio_pika"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

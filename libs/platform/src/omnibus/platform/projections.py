@@ -118,6 +118,9 @@ class LocalProjectionRunner:
 
     def step(self) -> tuple[int, bool]:
         """Project one batch; returns (events applied, whether more may be waiting)."""
+        if self._caught_up < 0:  # not started: resume from the stored position, never re-apply tracked events
+            with self.engine.connect() as conn:
+                self._caught_up = read_position(conn, self.projection.name)
         head = self.app.max_notification_id()
         notifications = self.app.store.select_notifications(
             self._caught_up + 1, self.batch_size, stop=head, topics=list(self.projection.topics)

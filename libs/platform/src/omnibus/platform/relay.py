@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, text
@@ -44,13 +45,13 @@ def to_message(outbound: Outbound, notification: Notification, domain_event: Any
         return None
     meta = event_meta(domain_event)
     envelope = Envelope(
-        event_id=event_id(notification.originator_id, notification.originator_version),
+        event_id=event_id(UUID(str(notification.originator_id)), notification.originator_version),
         event_type=payload.event_type(),
         event_version=payload.version,
         source=outbound.source,
         position=notification.id,
         aggregate_type=payload.aggregate_type,
-        aggregate_id=notification.originator_id,
+        aggregate_id=UUID(str(notification.originator_id)),
         aggregate_version=notification.originator_version,
         occurred_at=domain_event.timestamp,
         correlation_id=meta.get("correlation_id"),
@@ -75,6 +76,11 @@ def messages_for(app: ServiceApplication, outbound: Outbound, notifications: Seq
     return messages
 
 
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(callback)
+
+
 class OutboxRelay:
     """Runs as an asyncio task next to the service; see the module docstring."""
 
@@ -96,7 +102,7 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         wake = self._wake
-        self.app.add_listener(lambda _: loop.call_soon_threadsafe(wake.set))
+        self.app.add_listener(lambda _: _call_soon(loop, wake.set))
         await asyncio.to_thread(self._acquire_leadership)
         try:
             self.position = await asyncio.to_thread(self._load_position)
@@ -128,7 +134,8 @@ class OutboxRelay:
             return 0
         messages = messages_for(self.app, self.outbound, notifications)
         if messages:
-            with span("relay.publish", **{"messaging.batch.message_count": len(messages), "omnibus.source": self.outbound.source}):
+            attributes: dict[str, str | int] = {"messaging.batch.message_count": len(messages), "omnibus.source": self.outbound.source}
+            with span("relay.publish", attributes):
                 await self.bus.publish(messages)
         last = notifications[-1].id
         await asyncio.to_thread(self._save_position, last)

@@ -72,11 +72,17 @@ def current_traceparent() -> str | None:
 
 
 @contextmanager
-def span(name: str, *, parent: str | None = None, kind: SpanKind = SpanKind.INTERNAL, **attributes: Any) -> Iterator[Span]:
+def span(
+    name: str,
+    attributes: Mapping[str, str | int | float | bool | None] | None = None,
+    *,
+    parent: str | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+) -> Iterator[Span]:
     """A span, child of ``parent`` (a traceparent string) when given, else of the current span."""
     context = extract({"traceparent": parent}) if parent else None
     with tracer().start_as_current_span(name, context=context, kind=kind) as current:
-        for key, value in attributes.items():
+        for key, value in (attributes or {}).items():
             if value is not None:
                 current.set_attribute(key, value)
         yield current

@@ -44,7 +44,7 @@ class RequestContextMiddleware:
             await send(message)
 
         name = f"{scope.get('method', 'HTTP')} {scope.get('path', '')}"
-        with span(name, parent=ctx.traceparent, kind=SpanKind.SERVER, **{"http.request_id": request_id}):
+        with span(name, {"http.request_id": request_id}, parent=ctx.traceparent, kind=SpanKind.SERVER):
             ctx.traceparent = current_traceparent() or ctx.traceparent
             with command_context(ctx):
                 await self.app(scope, receive, send_with_id)

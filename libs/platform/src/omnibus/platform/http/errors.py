@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnibus.platform.auth.authenticator import AuthenticationError, PermissionDenied
 
@@ -80,17 +81,57 @@ def install_error_handlers(app: FastAPI) -> None:
         message = error.detail if isinstance(error.detail, str) else "Request failed"
         return JSONResponse(error_body(message, _code_for(error.status_code)), status_code=error.status_code)
 
+    app.add_middleware(DomainErrorMiddleware)
+
     @app.exception_handler(Exception)
     async def _any(request: Request, error: Exception) -> JSONResponse:
-        status = getattr(error, "http_status", None)
-        if isinstance(status, int) and 400 <= status < 600:
-            code = getattr(error, "code", None) or _code_for(status)
-            return JSONResponse(error_body(str(error), code, getattr(error, "details", None)), status_code=status)
+        response = _domain_response(error)
+        if response is not None:
+            return response
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         request_id = getattr(request.state, "request_id", None)
         return JSONResponse(
             error_body("Internal server error", "internal_error", {"request_id": request_id}), status_code=500
         )
+
+
+class DomainErrorMiddleware:
+    """Answers domain errors inside the middleware stack.
+
+    Starlette runs a handler of ``Exception`` in its outermost middleware, which answers and then re-raises: each
+    domain 4xx would be logged as a server crash and miss the headers of inner middleware (``X-Request-ID``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sender(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sender)
+        except Exception as error:
+            response = _domain_response(error)
+            if response is None or started:
+                raise
+            await response(scope, receive, send)
+
+
+def _domain_response(error: Exception) -> JSONResponse | None:
+    """The answer to a framework-free domain error (one with an ``http_status``), else None."""
+    status = getattr(error, "http_status", None)
+    if not (isinstance(status, int) and 400 <= status < 600):
+        return None
+    code = getattr(error, "code", None) or _code_for(status)
+    return JSONResponse(error_body(str(error), code, getattr(error, "details", None)), status_code=status)
 
 
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:
