@@ -2,9 +2,10 @@
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
+
 from omnibus.billing.readmodel.queries import billing_profile
 from omnibus.testing import eventually
-from sqlalchemy import create_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -16,8 +17,12 @@ def test_customer_created_over_http_appears_in_billing_directory(launch, databas
     body = {
         "customer_name": "Omnitouch Pty Ltd",
         "customer_account_type": "Business",
-        "contact": {"contact_firstname": "Nick", "contact_lastname": "Jones", "contact_email": "billing@omni.example",
-                    "contact_types": ["billing"]},
+        "contact": {
+            "contact_firstname": "Nick",
+            "contact_lastname": "Jones",
+            "contact_email": "billing@omni.example",
+            "contact_types": ["billing"],
+        },
         "site": {"site_name": "HQ", "address_line_1": "1 Example St", "city": "Sydney", "country": "Australia"},
     }
 

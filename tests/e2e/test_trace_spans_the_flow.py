@@ -24,12 +24,16 @@ def test_one_trace_spans_http_relay_and_consumer() -> None:
     infra = Infrastructure(InMemoryBus(), Authenticator(config=CrmConfig(), public_key=key.public_key()))
     services = discover_services()
     runtimes = [services[name].build(settings.for_service(name), infra) for name in ("customers", "billing")]
-    token = jwt.encode({"sub": "1", "permissions": ["admin"], "token_type": "access", "exp": int(time.time()) + 60},
-                       key, algorithm="EdDSA")
+    token = jwt.encode(
+        {"sub": "1", "permissions": ["admin"], "token_type": "access", "exp": int(time.time()) + 60},
+        key,
+        algorithm="EdDSA",
+    )
 
     with TestClient(Dispatcher(embedded_app(infra, runtimes))) as client:
-        response = client.put("/crm/customer/", json={"customer_name": "Traced"},
-                              headers={"Authorization": f"Bearer {token}"})
+        response = client.put(
+            "/crm/customer/", json={"customer_name": "Traced"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 200
 
         def consumer_span():

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from omnibus.testing.helpers import unique_name
 from omnibus.testing.plugin import create_database, drop_database
 from omnibus.testing.processes import ServiceProcess, SigningKey

@@ -9,6 +9,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, create_engine, func, select
+from sqlalchemy.exc import ProgrammingError
+
 from omnibus.billing.readmodel.tables import directory_customers
 from omnibus.contracts import Envelope
 from omnibus.contracts.customers import CustomerCreated
@@ -18,8 +21,6 @@ from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.platform.readmodels import Rows, consumer_inbox, create_tables
 from omnibus.testing import eventually
 from omnibus.testing.helpers import eventually_async
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, create_engine, func, select
-from sqlalchemy.exc import ProgrammingError
 
 from .test_relay_crash import record_customers
 
@@ -49,16 +50,28 @@ class CountingProjection(BusProjection):
 
 def created_message(position: int) -> OutgoingMessage:
     payload = CustomerCreated(
-        customer_id=position, customer_name=f"c{position}", customer_account_type="Individual",
-        customer_status="Open", customer_payment_type="prepaid", customer_enabled=True, created=datetime.now(UTC),
+        customer_id=position,
+        customer_name=f"c{position}",
+        customer_account_type="Individual",
+        customer_status="Open",
+        customer_payment_type="prepaid",
+        customer_enabled=True,
+        created=datetime.now(UTC),
     )
     envelope = Envelope(
-        event_id=uuid.uuid4(), event_type=payload.event_type(), event_version=1, source="customers",
-        position=position, aggregate_type="Customer", aggregate_id=uuid.uuid4(), aggregate_version=1,
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type(),
+        event_version=1,
+        source="customers",
+        position=position,
+        aggregate_type="Customer",
+        aggregate_id=uuid.uuid4(),
+        aggregate_version=1,
         occurred_at=datetime.now(UTC),
     )
-    return OutgoingMessage(payload.routing_key(), payload.model_dump_json().encode(), str(envelope.event_id),
-                           envelope.to_headers())
+    return OutgoingMessage(
+        payload.routing_key(), payload.model_dump_json().encode(), str(envelope.event_id), envelope.to_headers()
+    )
 
 
 def engine_for(url: str) -> Engine:
@@ -72,7 +85,9 @@ def count(engine: Engine) -> int:
         return int(conn.execute(select(applications.c.count).where(applications.c.name == "total")).scalar() or 0)
 
 
-async def run_consumer(amqp_url: str, consumer: ProjectionConsumer, messages: list[OutgoingMessage], until) -> RabbitMQBus:
+async def run_consumer(
+    amqp_url: str, consumer: ProjectionConsumer, messages: list[OutgoingMessage], until
+) -> RabbitMQBus:
     bus = RabbitMQBus(amqp_url)
     await bus.start()
     for subscription in consumer.subscriptions():
@@ -137,15 +152,17 @@ def test_poison_message_is_dead_lettered_with_its_error_and_does_not_block(fresh
     consumer = ProjectionConsumer("billing", engine, CountingProjection(), RetryPolicy(delays=(0.05,)))
     garbage = OutgoingMessage("customers.CustomerCreated", b"{not json", "poison-1", {"event_type": "nope"})
     bad_payload = created_message(2)
-    bad_payload = OutgoingMessage(bad_payload.routing_key, json.dumps({"customer_id": "x"}).encode(), "poison-2",
-                                  bad_payload.headers)
+    bad_payload = OutgoingMessage(
+        bad_payload.routing_key, json.dumps({"customer_id": "x"}).encode(), "poison-2", bad_payload.headers
+    )
 
     async def scenario() -> list:
         async def healthy_applied() -> None:
             assert count(engine) == 2
 
-        bus = await run_consumer(fresh_vhost, consumer, [garbage, bad_payload, created_message(3), created_message(4)],
-                                 healthy_applied)
+        bus = await run_consumer(
+            fresh_vhost, consumer, [garbage, bad_payload, created_message(3), created_message(4)], healthy_applied
+        )
         dead = await bus.dead_letters("billing.from.customers")
         await bus.close()
         return dead

@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import aio_pika
 import pytest
+from sqlalchemy import create_engine
+
 from omnibus.customers.application import CustomersApp
 from omnibus.platform.eventstore import eventstore_env
 from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.platform.readmodels import read_position
 from omnibus.platform.settings import ServiceSettings
 from omnibus.testing import eventually
-from sqlalchemy import create_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -24,9 +25,18 @@ QUEUE = "test.relay.audit"
 
 
 def record_customers(database_url: str, count: int) -> int:
-    app = CustomersApp(env=eventstore_env(ServiceSettings(database_url=database_url).for_service("customers"), "customers"))
-    fields = {"customer_account_type": "Individual", "customer_status": "Open", "customer_payment_type": "prepaid",
-              "customer_enabled": True, "tax_identifier": None, "contract_start_date": None, "contract_end_date": None}
+    app = CustomersApp(
+        env=eventstore_env(ServiceSettings(database_url=database_url).for_service("customers"), "customers")
+    )
+    fields = {
+        "customer_account_type": "Individual",
+        "customer_status": "Open",
+        "customer_payment_type": "prepaid",
+        "customer_enabled": True,
+        "tax_identifier": None,
+        "contract_start_date": None,
+        "contract_end_date": None,
+    }
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: app.create_customer({**fields, "customer_name": f"c{i}"}, [], []), range(count)))
     head = app.max_notification_id()

@@ -4,6 +4,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts.customers import (
     PUBLISHED,
@@ -17,7 +19,6 @@ from omnibus.contracts.customers import (
     SiteRemoved,
     SiteUpdated,
 )
-from pydantic import ValidationError
 
 
 def test_customer_status_changed_serialises_as_from_and_to() -> None:

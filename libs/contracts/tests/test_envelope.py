@@ -5,8 +5,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from omnibus.contracts import Actor, Envelope
 from pydantic import ValidationError
+
+from omnibus.contracts import Actor, Envelope
 
 
 def an_envelope(**overrides: object) -> Envelope:
@@ -46,9 +47,7 @@ def test_actor_travels_as_a_json_string_without_nulls() -> None:
 
 
 def test_actor_fields_survive_the_round_trip() -> None:
-    actor = Actor(
-        user_id=1, api_key_id="Monitoring", client_ip="::1", impersonating_user_id=9, auth_method="api_key"
-    )
+    actor = Actor(user_id=1, api_key_id="Monitoring", client_ip="::1", impersonating_user_id=9, auth_method="api_key")
 
     parsed = Envelope.from_headers(an_envelope(actor=actor).to_headers())
 
@@ -122,9 +121,7 @@ def test_malformed_headers_raise_validation_error(change: dict[str, object]) -> 
         Envelope.from_headers(headers)
 
 
-@pytest.mark.parametrize(
-    "missing", ["event_id", "event_type", "source", "position", "aggregate_id", "occurred_at"]
-)
+@pytest.mark.parametrize("missing", ["event_id", "event_type", "source", "position", "aggregate_id", "occurred_at"])
 def test_a_missing_required_header_raises_validation_error(missing: str) -> None:
     headers = an_envelope().to_headers()
     del headers[missing]

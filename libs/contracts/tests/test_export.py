@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from omnibus.contracts import REGISTRY
 from omnibus.contracts.export import asyncapi_document, event_schema, export
 from omnibus.contracts.topology import EVENTS_EXCHANGE

@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 import pytest
+
 from omnibus.contracts import REGISTRY, EventRegistry, IntegrationEvent, UnknownEventTypeError
 from omnibus.contracts.customers import PUBLISHED, CustomerCreated
 

@@ -1,6 +1,7 @@
 """The route table: path prefix -> owning service."""
 
 import pytest
+
 from omnibus.contracts import ROUTES, Route, service_for_path
 
 

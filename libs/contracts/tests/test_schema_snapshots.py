@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from omnibus.contracts import REGISTRY, IntegrationEvent
 from omnibus.contracts.customers import CustomerCreated, CustomerStatusChanged
 from omnibus.contracts.export import event_schema

@@ -6,7 +6,6 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from omnibus.platform.auth import (
     AuthenticationError,
     Authenticator,
@@ -195,6 +194,16 @@ def test_hs256_mode_refuses_a_token_signed_with_another_secret(hs256: Authentica
 def test_hs256_mode_refuses_an_eddsa_token(hs256: Authenticator) -> None:
     with pytest.raises(AuthenticationError):
         hs256.authenticate(bearer(eddsa_token()), None, None)
+
+
+def test_hs256_mode_uses_jwt_secret_even_when_a_jwks_url_is_configured() -> None:
+    config = parse_crm_config({"auth": {"jwt_algorithm": "HS256"}, "jwt_secret": JWT_SECRET})
+    authenticator = Authenticator(config=config, jwks_url="http://127.0.0.1:9/jwks")  # nothing listens there
+    token = jwt.encode(claims(), JWT_SECRET, algorithm="HS256")
+
+    principal = authenticator.authenticate(bearer(token), None, None)
+
+    assert principal.user_id == 42
 
 
 def test_hs256_mode_without_jwt_secret_fails_at_startup() -> None:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from omnibus.platform.crm_config import ConfigError, CrmConfig, load_crm_config, parse_crm_config
+from omnibus.platform.crm_config import ConfigError, CrmConfig, StaticApiKey, load_crm_config, parse_crm_config
 
 KEY_A = "your-secure-api-key-minimum-32-chars"
 KEY_B = "another-api-key-for-specific-service"
@@ -37,7 +36,7 @@ def reference() -> CrmConfig:
     return parse_crm_config(yaml.safe_load(REFERENCE_YAML))
 
 
-def _key(config: CrmConfig, secret: str):  # noqa: ANN202
+def _key(config: CrmConfig, secret: str) -> StaticApiKey:
     return next(k for k in config.api_keys if k.secret == secret)
 
 
@@ -96,6 +95,11 @@ def test_an_api_key_without_roles_is_refused(entry: object) -> None:
         parse_crm_config({"api_keys": {KEY_A: entry}})
 
 
+def test_an_api_key_with_roles_as_a_string_is_refused() -> None:
+    with pytest.raises(ConfigError, match="roles"):
+        parse_crm_config({"api_keys": {KEY_A: {"roles": "admin"}}})
+
+
 def test_an_api_key_with_a_bad_address_is_refused() -> None:
     with pytest.raises(ConfigError, match="not-an-ip"):
         parse_crm_config({"api_keys": {KEY_A: {"roles": ["admin"], "ips": ["not-an-ip"]}}})
@@ -131,9 +135,10 @@ def test_ip_whitelist_list_form_logs_a_warning(caplog: pytest.LogCaptureFixture)
     assert "list form" in caplog.text
 
 
-def test_ip_whitelist_entry_without_roles_is_refused() -> None:
+@pytest.mark.parametrize("entry", [{}, None, ["admin"], "admin", {"roles": "admin"}], ids=repr)
+def test_ip_whitelist_entry_without_a_roles_list_is_refused(entry: object) -> None:
     with pytest.raises(ConfigError, match="roles"):
-        parse_crm_config({"ip_whitelist": {"10.0.0.1": {}}})
+        parse_crm_config({"ip_whitelist": {"10.0.0.1": entry}})
 
 
 @pytest.mark.parametrize(

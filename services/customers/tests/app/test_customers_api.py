@@ -6,7 +6,9 @@ import pytest
 
 
 def test_creating_a_customer_returns_200_with_the_stored_customer(api_on_each_store, a_customer):
-    response = api_on_each_store.put("/crm/customer/", json=a_customer(customer_name="Acme Corporation"))
+    response = api_on_each_store.put(
+        "/crm/customer/", json=a_customer(customer_name="Acme Corporation", contract_start_date="2025-01-04 10:30:00")
+    )
 
     body = response.json()
     assert response.status_code == 200
@@ -17,11 +19,15 @@ def test_creating_a_customer_returns_200_with_the_stored_customer(api_on_each_st
     assert body["customer_status"] == "Open"
     assert body["customer_enabled"] is True
     assert body["tax_identifier"] == "GB123456789"
+    assert body["contract_start_date"] == "2025-01-04T10:30:00Z"
+    assert body["contract_end_date"] is None
     assert body["created"].endswith("Z") and body["last_modified"].endswith("Z")
     assert body["contacts"] == [] and body["sites"] == []
 
 
-def test_creating_a_customer_with_a_contact_and_a_site_returns_them_nested(api_on_each_store, a_customer, a_contact, a_site):
+def test_creating_a_customer_with_a_contact_and_a_site_returns_them_nested(
+    api_on_each_store, a_customer, a_contact, a_site
+):
     response = api_on_each_store.put(
         "/crm/customer/", json=a_customer(contact=a_contact(contact_firstname="Jane"), site=a_site(city="Leeds"))
     )
@@ -133,9 +139,30 @@ def test_the_customer_list_filters_by_several_values_of_a_field(api):
     individual = api.new_customer(customer_account_type="Individual")
     business = api.new_customer(customer_account_type="Business")
 
-    response = api.get("/crm/customers", params={"filters": json.dumps({"customer_account_type": ["Individual", "Business"]})})
+    response = api.get(
+        "/crm/customers", params={"filters": json.dumps({"customer_account_type": ["Individual", "Business"]})}
+    )
 
     assert {c["customer_id"] for c in response.json()["data"]} == {individual["customer_id"], business["customer_id"]}
+
+
+@pytest.mark.parametrize("params", [{"page": 0}, {"per_page": 0}, {"per_page": "ten"}, {"order": "sideways"}])
+def test_bad_paging_parameters_are_400(api, params):
+    response = api.get("/crm/customers", params=params)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+def test_a_page_past_the_end_is_empty_with_the_real_totals(api):
+    api.new_customer()
+
+    response = api.get("/crm/customers", params={"page": 3, "per_page": 10})
+
+    assert response.json() == {
+        "data": [],
+        "pagination": {"current_page": 3, "per_page": 10, "total_pages": 1, "total_items": 1},
+    }
 
 
 def test_filtering_on_an_unknown_field_is_400(api):
@@ -228,6 +255,21 @@ def test_a_patch_is_visible_in_the_list_right_away(api_on_each_store):
     assert [c["customer_name"] for c in data] == ["Renamed"]
 
 
+def test_patched_contract_dates_are_stored_and_listed_in_utc(api_on_each_store):
+    created = api_on_each_store.new_customer(contract_start_date="2025-01-01")
+
+    response = api_on_each_store.patch(
+        f"/crm/customer/customer_id/{created['customer_id']}", json={"contract_end_date": "2026-01-01T02:00:00+02:00"}
+    )
+
+    listed = api_on_each_store.get("/crm/customers").json()["data"][0]
+    assert response.json()["contract_end_date"] == "2026-01-01T00:00:00Z"
+    assert (listed["contract_start_date"], listed["contract_end_date"]) == (
+        "2025-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+    )
+
+
 def test_patch_can_change_the_status(api):
     created = api.new_customer()
 
@@ -246,11 +288,15 @@ def test_patch_can_clear_a_nullable_field_with_null(api):
     assert response.json()["tax_identifier"] is None
 
 
-@pytest.mark.parametrize("field, value", [("customer_id", 5), ("created", "2025-01-01"), ("last_modified", "2025-01-01")])
+@pytest.mark.parametrize(
+    "field, value", [("customer_id", 5), ("created", "2025-01-01"), ("last_modified", "2025-01-01")]
+)
 def test_patching_a_read_only_field_is_400_read_only_field(api, field, value):
     created = api.new_customer(customer_name="Acme")
 
-    response = api.patch(f"/crm/customer/customer_id/{created['customer_id']}", json={"customer_name": "X", field: value})
+    response = api.patch(
+        f"/crm/customer/customer_id/{created['customer_id']}", json={"customer_name": "X", field: value}
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "read_only_field"
@@ -308,7 +354,9 @@ def test_patching_an_unknown_customer_is_404(api):
 def test_patching_the_contract_end_before_its_start_is_400(api):
     created = api.new_customer(contract_start_date="2025-06-01", contract_end_date="2026-06-01")
 
-    response = api.patch(f"/crm/customer/customer_id/{created['customer_id']}", json={"contract_end_date": "2025-01-01"})
+    response = api.patch(
+        f"/crm/customer/customer_id/{created['customer_id']}", json={"contract_end_date": "2025-01-01"}
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_customer"
@@ -316,7 +364,8 @@ def test_patching_the_contract_end_before_its_start_is_400(api):
 
 def test_creating_a_contract_that_ends_before_it_starts_is_400(api):
     response = api.put(
-        "/crm/customer/", json={"customer_name": "Acme", "contract_start_date": "2025-06-01", "contract_end_date": "2025-01-01"}
+        "/crm/customer/",
+        json={"customer_name": "Acme", "contract_start_date": "2025-06-01", "contract_end_date": "2025-01-01"},
     )
 
     assert response.status_code == 400
@@ -397,7 +446,8 @@ def test_a_create_refused_by_a_domain_rule_records_nothing(api):
     recorded_before = api.app.max_notification_id()
 
     response = api.put(
-        "/crm/customer/", json={"customer_name": "Acme", "contract_start_date": "2025-06-01", "contract_end_date": "2025-01-01"}
+        "/crm/customer/",
+        json={"customer_name": "Acme", "contract_start_date": "2025-06-01", "contract_end_date": "2025-01-01"},
     )
 
     assert response.status_code == 400

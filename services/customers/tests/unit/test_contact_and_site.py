@@ -4,7 +4,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from omnibus.customers.domain import Contact, Site
+from omnibus.customers.domain.errors import UnknownFieldError
 from omnibus.platform.eventstore import aggregate_uuid
 
 
@@ -98,7 +100,7 @@ def test_contact_update_without_real_changes_records_no_event():
 def test_contact_update_refuses_unknown_fields():
     contact = a_contact()
 
-    with pytest.raises(ValueError, match="customer_id"):
+    with pytest.raises(UnknownFieldError, match="customer_id"):
         contact.update({"customer_id": 99})
 
     assert contact.customer_id == 12
@@ -156,7 +158,7 @@ def test_site_update_without_real_changes_records_no_event():
 def test_site_update_refuses_unknown_fields():
     site = a_site()
 
-    with pytest.raises(ValueError, match="site_id"):
+    with pytest.raises(UnknownFieldError, match="site_id"):
         site.update({"site_id": 1})
 
     assert site.collect_events() == []

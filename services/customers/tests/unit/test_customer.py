@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from omnibus.customers.domain import Customer
-from omnibus.customers.domain.errors import InvalidCustomerError
+from omnibus.customers.domain.errors import InvalidCustomerError, UnknownFieldError
 from omnibus.platform.eventstore import aggregate_uuid
 
 JAN_1 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -107,7 +108,7 @@ def test_update_without_real_changes_records_no_event():
 def test_update_refuses_unknown_fields_and_changes_nothing():
     customer = a_saved_customer()
 
-    with pytest.raises(ValueError, match="favourite_colour"):
+    with pytest.raises(UnknownFieldError, match="favourite_colour"):
         customer.update({"customer_name": "Other", "favourite_colour": "red"})
 
     assert customer.customer_name == "Acme Corporation"
@@ -117,7 +118,7 @@ def test_update_refuses_unknown_fields_and_changes_nothing():
 def test_update_refuses_the_status_which_has_its_own_command():
     customer = a_saved_customer()
 
-    with pytest.raises(ValueError):
+    with pytest.raises(UnknownFieldError):
         customer.update({"customer_status": "Closed"})
 
 
@@ -135,7 +136,10 @@ def test_update_accepts_moving_both_contract_dates_together():
     customer = a_saved_customer()
 
     changed = customer.update(
-        {"contract_start_date": datetime(2026, 1, 1, tzinfo=UTC), "contract_end_date": datetime(2026, 12, 31, tzinfo=UTC)}
+        {
+            "contract_start_date": datetime(2026, 1, 1, tzinfo=UTC),
+            "contract_end_date": datetime(2026, 12, 31, tzinfo=UTC),
+        }
     )
 
     assert changed == ["contract_end_date", "contract_start_date"]
@@ -165,7 +169,7 @@ def test_change_status_to_the_current_status_is_a_no_op():
 def test_change_status_refuses_an_unknown_status():
     customer = a_saved_customer()
 
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidCustomerError):
         customer.change_status("Deleted")
 
     assert customer.customer_status == "Open"

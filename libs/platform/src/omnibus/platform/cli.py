@@ -1,13 +1,13 @@
 """The ``omnibus`` command: run services, mint dev tokens, and the operators' event-stream tools.
 
-    omnibus run                       every installed service in one process, embedded defaults, demo data
-    omnibus serve <service>           one service on real infrastructure (settings from OMNIBUS_* variables)
-    omnibus token [--permissions ..]  mint an access token with the embedded mode's dev key
-    omnibus events tail <service>     print a service's recorded events (filters; --follow)
-    omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
-    omnibus projections rebuild <service> <projection>
-    omnibus dlq list|show|redrive <queue> ...
-    omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
+omnibus run                       every installed service in one process, embedded defaults, demo data
+omnibus serve <service>           one service on real infrastructure (settings from OMNIBUS_* variables)
+omnibus token [--permissions ..]  mint an access token with the embedded mode's dev key
+omnibus events tail <service>     print a service's recorded events (filters; --follow)
+omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
+omnibus projections rebuild <service> <projection>
+omnibus dlq list|show|redrive <queue> ...
+omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
 """
 
 import argparse
@@ -39,16 +39,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--host", default=None)
     run.add_argument("--no-demo", action="store_true", help="do not create demo data")
-    run.add_argument("--processes", action="store_true",
-                     help="each service in its own process behind a gateway (as deployed); needs PostgreSQL/RabbitMQ")
+    run.add_argument(
+        "--processes",
+        action="store_true",
+        help="each service in its own process behind a gateway (as deployed); needs PostgreSQL/RabbitMQ",
+    )
     run.set_defaults(handler=_run)
 
     serve = commands.add_parser("serve", help="one service on real infrastructure")
     serve.add_argument("service")
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--host", default=None)
-    serve.add_argument("--role", choices=("all", "api", "workers"), default="all",
-                       help="api: HTTP only; workers: relay, projections and consumers only; all: both")
+    serve.add_argument(
+        "--role",
+        choices=("all", "api", "workers"),
+        default="all",
+        help="api: HTTP only; workers: relay, projections and consumers only; all: both",
+    )
     serve.set_defaults(handler=_serve)
 
     token = commands.add_parser("token", help="mint a dev access token (embedded mode key)")
@@ -138,13 +145,19 @@ def _run_processes(settings: ServiceSettings, args: argparse.Namespace) -> int:
     if not (settings.jwt_public_key or settings.jwt_public_key_file or settings.jwks_url):
         public = load_or_create_dev_key(dev_signing_key_path(settings)).public_key()
         pem = dev_signing_key_path(settings).with_suffix(".pub.pem")
-        pem.write_bytes(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        pem.write_bytes(
+            public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
         env["OMNIBUS_JWT_PUBLIC_KEY_FILE"] = str(pem)
     upstreams, children = {}, []
     for offset, name in enumerate(discover_services(), start=1):
         child_port = port + 100 + offset
-        child_env = {**env, "OMNIBUS_HTTP_PORT": str(child_port), "OMNIBUS_HTTP_HOST": "127.0.0.1",
-                     "OMNIBUS_DEMO_DATA": "false" if args.no_demo else "true"}
+        child_env = {
+            **env,
+            "OMNIBUS_HTTP_PORT": str(child_port),
+            "OMNIBUS_HTTP_HOST": "127.0.0.1",
+            "OMNIBUS_DEMO_DATA": "false" if args.no_demo else "true",
+        }
         children.append(subprocess.Popen([sys.executable, "-m", "omnibus.platform.cli", "serve", name], env=child_env))
         upstreams[name] = f"http://127.0.0.1:{child_port}"
     _print_welcome(settings, list(upstreams), host, port)
@@ -233,8 +246,14 @@ def _tail(args: argparse.Namespace) -> int:
                 continue
             if args.customer is not None and state.get("customer_id") != args.customer:
                 continue
-            line = {"position": position, "type": name, "aggregate_id": str(notification.originator_id),
-                    "version": notification.originator_version, "meta": event_meta(event), "state": state}
+            line = {
+                "position": position,
+                "type": name,
+                "aggregate_id": str(notification.originator_id),
+                "version": notification.originator_version,
+                "meta": event_meta(event),
+                "state": state,
+            }
             print(json.dumps(line, default=str))
             shown += 1
             if args.limit and shown >= args.limit:
@@ -286,8 +305,12 @@ def _rebuild(args: argparse.Namespace) -> int:
         names = [p.name for p in runtime.parts.projections]
         raise SystemExit(f"unknown projection {args.projection}; {args.service} has {names}")
     started = time.monotonic()
-    total = rebuild(runtime.app, runtime.engine, projection,
-                    progress=lambda pos, head: _progress(f"rebuilding {projection.name}: {pos}/{head}"))
+    total = rebuild(
+        runtime.app,
+        runtime.engine,
+        projection,
+        progress=lambda pos, head: _progress(f"rebuilding {projection.name}: {pos}/{head}"),
+    )
     elapsed = time.monotonic() - started
     print(f"\nrebuilt {projection.name} from {total} events in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f}/s)")
     return 0
@@ -305,8 +328,10 @@ def _dlq_list(args: argparse.Namespace) -> int:
         await bus.start()
         try:
             for dead in await bus.dead_letters(args.queue, args.limit):
-                print(f"{dead.message_id}  {dead.routing_key}  attempts={dead.attempts}  {dead.failed_at}  "
-                      f"{dead.error_type}: {dead.error}")
+                print(
+                    f"{dead.message_id}  {dead.routing_key}  attempts={dead.attempts}  {dead.failed_at}  "
+                    f"{dead.error_type}: {dead.error}"
+                )
         finally:
             await bus.close()
 
@@ -321,10 +346,22 @@ def _dlq_show(args: argparse.Namespace) -> int:
         try:
             for dead in await bus.dead_letters(args.queue, 10_000):
                 if dead.message_id == args.message_id:
-                    print(json.dumps({"message_id": dead.message_id, "routing_key": dead.routing_key,
-                                      "error": dead.error, "error_type": dead.error_type, "attempts": dead.attempts,
-                                      "failed_at": dead.failed_at, "headers": dead.headers,
-                                      "body": dead.body.decode(errors="replace")}, indent=2, default=str))
+                    print(
+                        json.dumps(
+                            {
+                                "message_id": dead.message_id,
+                                "routing_key": dead.routing_key,
+                                "error": dead.error,
+                                "error_type": dead.error_type,
+                                "attempts": dead.attempts,
+                                "failed_at": dead.failed_at,
+                                "headers": dead.headers,
+                                "body": dead.body.decode(errors="replace"),
+                            },
+                            indent=2,
+                            default=str,
+                        )
+                    )
                     return 0
         finally:
             await bus.close()

@@ -109,10 +109,14 @@ class ProjectionConsumer:
                     continue
                 seen.add(event.key)
                 envelope = event.envelope
-                attributes: dict[str, str | int] = {"omnibus.consumer": self.consumer_name, "omnibus.source": envelope.source,
-                              "omnibus.position": envelope.position}
-                with span(f"consume {envelope.event_type}", attributes, parent=envelope.traceparent,
-                          kind=SpanKind.CONSUMER):
+                attributes: dict[str, str | int] = {
+                    "omnibus.consumer": self.consumer_name,
+                    "omnibus.source": envelope.source,
+                    "omnibus.position": envelope.position,
+                }
+                with span(
+                    f"consume {envelope.event_type}", attributes, parent=envelope.traceparent, kind=SpanKind.CONSUMER
+                ):
                     with command_context(_context_of(envelope)):
                         self.projection.apply(event, rows)
                 applied.append(event.key)

@@ -113,7 +113,7 @@ def _api_keys(section: Any) -> tuple[StaticApiKey, ...]:
         if len(secret) < 32:  # D15: config keys shorter than 32 characters are refused at startup
             raise ConfigError(f"api_keys: key ...{secret[-3:]} is shorter than 32 characters")
         entry = entry or {}
-        if not isinstance(entry, dict) or not entry.get("roles"):
+        if not isinstance(entry, dict) or not entry.get("roles") or not isinstance(entry["roles"], list):
             raise ConfigError(f"api_keys: key ...{secret[-3:]} needs a non-empty roles list")
         keys.append(
             StaticApiKey(
@@ -135,7 +135,8 @@ def _whitelist(section: Any) -> tuple[WhitelistEntry, ...]:
         raise ConfigError("ip_whitelist must be a list of addresses or a map {address: {roles: [...]}}")
     entries = []
     for address, entry in section.items():
-        roles = tuple(str(r) for r in ((entry or {}).get("roles") or ()))
+        listed = entry.get("roles") if isinstance(entry, dict) else None
+        roles = tuple(str(r) for r in listed) if isinstance(listed, list) else ()
         if not roles:
             raise ConfigError(f"ip_whitelist: {address} needs a non-empty roles list")
         entries.append(WhitelistEntry(network=_network(address), roles=roles))

@@ -174,8 +174,6 @@ class GroupCommitRecorder:
             pending.error = error
 
 
-
-
 class ServiceApplication(Application[uuid.UUID]):
     """Base of every service's event-sourced application."""
 

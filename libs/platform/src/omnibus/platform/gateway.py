@@ -17,8 +17,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from omnibus.contracts import service_for_path
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-              "transfer-encoding", "upgrade", "host", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
 
 
 def create_gateway(upstreams: Mapping[str, str]) -> FastAPI:

@@ -100,6 +100,9 @@ class LocalProjectionRunner:
             return True
         except TimeoutError:
             return False
+        finally:  # a waiter that gave up must not be resolved later (its event loop may be closed by then)
+            with self._cond:
+                self._waiters = [w for w in self._waiters if w[2] is not future]
 
     def _release_waiters(self) -> None:
         ready = [w for w in self._waiters if w[0] <= self._caught_up]

@@ -5,6 +5,7 @@ an event twice. ``Rows`` coalesces the changes of a whole batch in memory (creat
 upsert) and flushes them with executemany: this is what makes replays and rebuilds fast.
 """
 
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,6 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.pool import StaticPool
 
 from omnibus.platform.eventstore import ensure_postgres_database, sqlite_folder
 from omnibus.platform.settings import ServiceSettings
@@ -56,15 +56,14 @@ def create_read_engine(settings: ServiceSettings) -> Engine:
         ensure_postgres_database(settings.database_url)
         url = settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-    if kind == "memory":
-        engine = create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-    else:
-        folder = sqlite_folder(settings.database_url)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = Path(folder) / f"{settings.service_name.replace('-', '_')}-read.sqlite3"
-        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+    # memory:// (unit tests) keeps read models in a throwaway SQLite file: one connection per thread, exactly as
+    # in the embedded mode (a single shared in-memory connection would let one thread roll back another's batch).
+    folder = (
+        Path(tempfile.mkdtemp(prefix="omnibus-read-")) if kind == "memory" else sqlite_folder(settings.database_url)
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{settings.service_name.replace('-', '_')}-read.sqlite3"
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -114,7 +113,9 @@ def _upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[M
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
-    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=update) if update else stmt.on_conflict_do_nothing()
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=list(key), set_=update) if update else stmt.on_conflict_do_nothing()
+    )
     conn.execute(stmt, list(rows))
 
 

@@ -67,7 +67,9 @@ def to_message(outbound: Outbound, notification: Notification, domain_event: Any
     )
 
 
-def messages_for(app: ServiceApplication, outbound: Outbound, notifications: Sequence[Notification]) -> list[OutgoingMessage]:
+def messages_for(
+    app: ServiceApplication, outbound: Outbound, notifications: Sequence[Notification]
+) -> list[OutgoingMessage]:
     messages = []
     for notification in notifications:
         message = to_message(outbound, notification, app.mapper.to_domain_event(notification))
@@ -134,7 +136,10 @@ class OutboxRelay:
             return 0
         messages = messages_for(self.app, self.outbound, notifications)
         if messages:
-            attributes: dict[str, str | int] = {"messaging.batch.message_count": len(messages), "omnibus.source": self.outbound.source}
+            attributes: dict[str, str | int] = {
+                "messaging.batch.message_count": len(messages),
+                "omnibus.source": self.outbound.source,
+            }
             with span("relay.publish", attributes):
                 await self.bus.publish(messages)
         last = notifications[-1].id

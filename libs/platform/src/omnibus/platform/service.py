@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sqlalchemy import Engine, MetaData
 
 from omnibus.platform.auth.authenticator import Authenticator
@@ -21,7 +21,7 @@ from omnibus.platform.http.app import create_api
 from omnibus.platform.messaging.bus import Bus
 from omnibus.platform.projections import LocalProjectionRunner, Projection
 from omnibus.platform.readmodels import create_tables, read_position
-from omnibus.platform.relay import OutboxRelay, Outbound
+from omnibus.platform.relay import Outbound, OutboxRelay
 from omnibus.platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)

@@ -112,7 +112,12 @@ class CustomersApp(ServiceApplication):
         for fields in contacts:
             contact_id = self.ids.next("contact_id")
             new.append(
-                Contact(id=aggregate_uuid("contact", contact_id), contact_id=contact_id, customer_id=customer_id, fields=fields)
+                Contact(
+                    id=aggregate_uuid("contact", contact_id),
+                    contact_id=contact_id,
+                    customer_id=customer_id,
+                    fields=fields,
+                )
             )
         return new
 
@@ -120,7 +125,9 @@ class CustomersApp(ServiceApplication):
         new = []
         for fields in sites:
             site_id = self.ids.next("site_id")
-            new.append(Site(id=aggregate_uuid("site", site_id), site_id=site_id, customer_id=customer_id, fields=fields))
+            new.append(
+                Site(id=aggregate_uuid("site", site_id), site_id=site_id, customer_id=customer_id, fields=fields)
+            )
         return new
 
     def _get(self, aggregate_id: UUID, kind: type[Any], missing: Exception) -> Any:

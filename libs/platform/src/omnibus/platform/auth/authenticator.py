@@ -60,7 +60,8 @@ class Authenticator:
         else:
             self._key = public_key
             self._algorithms = [a for a in algorithms if a != "HS256"]  # never accept HMAC with a public key
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url and public_key is None else None
+        use_jwks = public_key is None and self._algorithms != ["HS256"]  # HS256 verifies with jwt_secret only
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url and use_jwks else None
 
     def client_ip(self, peer: str | None, forwarded_for: str | None) -> str | None:
         """The caller's address (D36): trust X-Forwarded-For only when the peer is a trusted proxy."""

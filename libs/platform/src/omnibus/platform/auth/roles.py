@@ -96,7 +96,13 @@ DEFAULT_ROLES: Mapping[str, frozenset[str]] = {
         }
     ),
     "finance": frozenset(
-        {"view_customer_invoice", "view_customer_transaction", "view_product", "create_customer_invoice", "view_customer"}
+        {
+            "view_customer_invoice",
+            "view_customer_transaction",
+            "view_product",
+            "create_customer_invoice",
+            "view_customer",
+        }
     ),
     "customer": OWN_PERMISSIONS,
     "read-only": frozenset(p for p in ALL_PERMISSIONS if p.startswith("view_") and "_own_" not in p),

@@ -135,7 +135,9 @@ class InMemoryBus(Bus):
         delays = subscription.retry.delays
         if isinstance(error, PermanentError) or retries_done >= len(delays):
             headers = dead_letter_headers(delivery, error, datetime.now(UTC).isoformat())
-            queue.dead.append(dead_letter_from(queue.name, delivery.message_id, delivery.routing_key, headers, delivery.body))
+            queue.dead.append(
+                dead_letter_from(queue.name, delivery.message_id, delivery.routing_key, headers, delivery.body)
+            )
             log.warning("dead-lettered %s from %s: %s", delivery.message_id, queue.name, error)
             return
         retry = replace(delivery, attempt=delivery.attempt + 1, redelivered=True)

@@ -11,15 +11,32 @@ ADDRESS_FIELDS = ("address_line_1", "address_line_2", "city", "state", "zip_code
 
 def billing_profile(conn: Connection, customer_id: int) -> dict[str, Any] | None:
     """Name, billing e-mail (billing contact, else primary, else first) and billing address (first site)."""
-    customer = conn.execute(select(directory_customers).where(directory_customers.c.customer_id == customer_id)).mappings().first()
+    customer = (
+        conn.execute(select(directory_customers).where(directory_customers.c.customer_id == customer_id))
+        .mappings()
+        .first()
+    )
     if customer is None:
         return None
-    contacts = conn.execute(
-        select(directory_contacts).where(directory_contacts.c.customer_id == customer_id).order_by(directory_contacts.c.contact_id)
-    ).mappings().all()
-    site = conn.execute(
-        select(directory_sites).where(directory_sites.c.customer_id == customer_id).order_by(directory_sites.c.site_id).limit(1)
-    ).mappings().first()
+    contacts = (
+        conn.execute(
+            select(directory_contacts)
+            .where(directory_contacts.c.customer_id == customer_id)
+            .order_by(directory_contacts.c.contact_id)
+        )
+        .mappings()
+        .all()
+    )
+    site = (
+        conn.execute(
+            select(directory_sites)
+            .where(directory_sites.c.customer_id == customer_id)
+            .order_by(directory_sites.c.site_id)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     contact = _billing_contact([dict(c) for c in contacts])
     return {
         **dict(customer),

@@ -84,7 +84,8 @@ def _plus_code(value: Any) -> Any:
 
 AccountType = Annotated[Literal["Individual", "Business"], BeforeValidator(_one_of(("Individual", "Business")))]
 CustomerStatus = Annotated[
-    Literal["Open", "Closed", "Suspended", "Archived"], BeforeValidator(_one_of(("Open", "Closed", "Suspended", "Archived")))
+    Literal["Open", "Closed", "Suspended", "Archived"],
+    BeforeValidator(_one_of(("Open", "Closed", "Suspended", "Archived"))),
 ]
 PaymentType = Annotated[Literal["prepaid", "postpaid"], BeforeValidator(_one_of(("prepaid", "postpaid")))]
 Email = Annotated[str | None, BeforeValidator(_email), Field(max_length=254)]

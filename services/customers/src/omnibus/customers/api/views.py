@@ -23,7 +23,10 @@ def customer_view(customer: Customer) -> dict[str, Any]:
 
 
 def customer_row_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, **{k: iso_z(row[k]) for k in ("contract_start_date", "contract_end_date", "created", "last_modified")}}
+    return {
+        **row,
+        **{k: iso_z(row[k]) for k in ("contract_start_date", "contract_end_date", "created", "last_modified")},
+    }
 
 
 def contact_view(contact: Contact) -> dict[str, Any]:

@@ -7,13 +7,15 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from omnibus.customers.domain.errors import UnknownFieldError
+
 CONTACT_TYPES = ("primary", "billing", "technical")
 FIELDS = ("contact_firstname", "contact_lastname", "contact_email", "contact_phone", "contact_types", "user_id")
 
 
 class Contact(Aggregate):
-
     id: UUID  # given by the application: derived from the public integer id
+
     class Added(Aggregate.Created):
         contact_id: int
         customer_id: int
@@ -30,6 +32,7 @@ class Contact(Aggregate):
 
     @event(Added)
     def __init__(self, contact_id: int, customer_id: int, fields: dict[str, Any]) -> None:
+        _check_fields(fields)
         self.contact_id = contact_id
         self.customer_id = customer_id
         self.removed = False
@@ -44,9 +47,7 @@ class Contact(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
-        unknown = set(changes) - set(FIELDS)
-        if unknown:
-            raise ValueError(f"not updatable here: {sorted(unknown)}")
+        _check_fields(changes)
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if real:
             self._updated(contact_id=self.contact_id, customer_id=self.customer_id, changes=real)
@@ -67,3 +68,9 @@ class Contact(Aggregate):
 
     def public_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise UnknownFieldError(sorted(unknown))

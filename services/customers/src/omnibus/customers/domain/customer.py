@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from omnibus.customers.domain.errors import InvalidCustomerError
+from omnibus.customers.domain.errors import InvalidCustomerError, UnknownFieldError
 
 STATUSES = ("Open", "Closed", "Suspended", "Archived")
 ACCOUNT_TYPES = ("Individual", "Business")
@@ -77,7 +77,7 @@ class Customer(Aggregate):
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
         unknown = set(changes) - set(UPDATABLE)
         if unknown:
-            raise ValueError(f"not updatable here: {sorted(unknown)}")
+            raise UnknownFieldError(sorted(unknown))
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         start = real.get("contract_start_date", self.contract_start_date)
         end = real.get("contract_end_date", self.contract_end_date)
@@ -94,7 +94,7 @@ class Customer(Aggregate):
     def change_status(self, status: str) -> bool:
         """Move to ``status``; False (and no event) when already there."""
         if status not in STATUSES:
-            raise ValueError(f"unknown customer_status {status!r}")
+            raise InvalidCustomerError(f"unknown customer_status {status!r}")
         if status == self.customer_status:
             return False
         self._status_changed(customer_id=self.customer_id, from_status=self.customer_status, to_status=status)

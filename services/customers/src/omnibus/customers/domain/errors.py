@@ -34,3 +34,11 @@ class SiteNotFoundError(CustomersError):
 
 class InvalidCustomerError(CustomersError):
     code = "invalid_customer"
+
+
+class UnknownFieldError(CustomersError):
+    code = "unknown_field"
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"Unknown or read-only field(s): {', '.join(names)}")
+        self.details = names

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from omnibus.customers.domain.errors import UnknownFieldError
+
 FIELDS = (
     "site_name",
     "address_line_1",
@@ -24,8 +26,8 @@ FIELDS = (
 
 
 class Site(Aggregate):
-
     id: UUID  # given by the application: derived from the public integer id
+
     class Added(Aggregate.Created):
         site_id: int
         customer_id: int
@@ -42,6 +44,7 @@ class Site(Aggregate):
 
     @event(Added)
     def __init__(self, site_id: int, customer_id: int, fields: dict[str, Any]) -> None:
+        _check_fields(fields)
         self.site_id = site_id
         self.customer_id = customer_id
         self.removed = False
@@ -50,9 +53,7 @@ class Site(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
-        unknown = set(changes) - set(FIELDS)
-        if unknown:
-            raise ValueError(f"not updatable here: {sorted(unknown)}")
+        _check_fields(changes)
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if real:
             self._updated(site_id=self.site_id, customer_id=self.customer_id, changes=real)
@@ -73,3 +74,9 @@ class Site(Aggregate):
 
     def public_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise UnknownFieldError(sorted(unknown))

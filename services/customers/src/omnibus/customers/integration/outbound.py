@@ -59,7 +59,9 @@ def _(e: Contact.Added) -> IntegrationEvent:
 
 @to_integration.register
 def _(e: Contact.Updated) -> IntegrationEvent:
-    return c.ContactUpdated(contact_id=e.contact_id, customer_id=e.customer_id, changed_fields=sorted(e.changes), **e.changes)
+    return c.ContactUpdated(
+        contact_id=e.contact_id, customer_id=e.customer_id, changed_fields=sorted(e.changes), **e.changes
+    )
 
 
 @to_integration.register

@@ -6,8 +6,8 @@ from typing import Any
 from omnibus.customers.domain import Contact, Customer, Site
 from omnibus.customers.readmodel.tables import contacts, customers, sites
 from omnibus.platform.eventstore import topics_of
-from omnibus.platform.readmodels import Rows
 from omnibus.platform.projections import Projection
+from omnibus.platform.readmodels import Rows
 
 
 class CustomerDirectoryProjection(Projection):
@@ -59,7 +59,13 @@ class CustomerDirectoryProjection(Projection):
     def _(self, e: Contact.Added, rows: Rows) -> None:
         fields = {"contact_types": [], **e.fields}
         rows(contacts).put(
-            {"contact_id": e.contact_id, "customer_id": e.customer_id, **fields, "created": e.timestamp, "last_modified": e.timestamp}
+            {
+                "contact_id": e.contact_id,
+                "customer_id": e.customer_id,
+                **fields,
+                "created": e.timestamp,
+                "last_modified": e.timestamp,
+            }
         )
 
     @apply.register
@@ -73,7 +79,15 @@ class CustomerDirectoryProjection(Projection):
     @apply.register
     def _(self, e: Site.Added, rows: Rows) -> None:
         fields = _site_columns(e.fields)
-        rows(sites).put({"site_id": e.site_id, "customer_id": e.customer_id, **fields, "created": e.timestamp, "last_modified": e.timestamp})
+        rows(sites).put(
+            {
+                "site_id": e.site_id,
+                "customer_id": e.customer_id,
+                **fields,
+                "created": e.timestamp,
+                "last_modified": e.timestamp,
+            }
+        )
 
     @apply.register
     def _(self, e: Site.Updated, rows: Rows) -> None:

@@ -3,12 +3,18 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, ColumnElement, Select, String, cast, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Select, String, cast, false, func, or_, select, true
 
 from omnibus.customers.readmodel.tables import contacts, customers, sites
 from omnibus.platform.http.errors import ApiError
 
-CUSTOMER_FILTERS = ("customer_id", "customer_status", "customer_account_type", "customer_payment_type", "customer_enabled")
+CUSTOMER_FILTERS = (
+    "customer_id",
+    "customer_status",
+    "customer_account_type",
+    "customer_payment_type",
+    "customer_enabled",
+)
 CUSTOMER_SORTS = ("customer_id", "customer_name", "customer_status", "created", "last_modified")
 
 
@@ -27,9 +33,13 @@ def list_customers(
     where = _customer_conditions(filters, search, only_customer_id)
     total = conn.execute(select(func.count()).select_from(customers).where(*where)).scalar_one()
     sort_column = customers.c[_sort_key(sort)]
-    ordered: Select[Any] = select(customers).where(*where).order_by(
-        sort_column.desc() if descending else sort_column.asc(),
-        customers.c.customer_id.desc() if descending else customers.c.customer_id.asc(),
+    ordered: Select[Any] = (
+        select(customers)
+        .where(*where)
+        .order_by(
+            sort_column.desc() if descending else sort_column.asc(),
+            customers.c.customer_id.desc() if descending else customers.c.customer_id.asc(),
+        )
     )
     rows = conn.execute(ordered.offset(offset).limit(limit)).mappings().all()
     return [dict(r) for r in rows], int(total)
@@ -50,9 +60,7 @@ def _customer_conditions(
 ) -> list[ColumnElement[bool]]:
     unknown = sorted(set(filters) - set(CUSTOMER_FILTERS))
     if unknown:
-        raise ApiError(
-            400, "bad_filters", f"Cannot filter on {', '.join(unknown)}; use {', '.join(CUSTOMER_FILTERS)}"
-        )
+        raise ApiError(400, "bad_filters", f"Cannot filter on {', '.join(unknown)}; use {', '.join(CUSTOMER_FILTERS)}")
     where: list[ColumnElement[bool]] = []
     for name, values in filters.items():
         where.append(customers.c[name].in_(_coerce(name, values)) if values else false())

@@ -40,7 +40,10 @@ def get_customer(
 ) -> dict[str, Any]:
     """A customer with its contacts."""
     access.check_customer(customer_id, "Customer")
-    return {**customer_view(app.get_customer(customer_id)), "contacts": [row_view(r) for r in contacts_of(read, customer_id)]}
+    return {
+        **customer_view(app.get_customer(customer_id)),
+        "contacts": [row_view(r) for r in contacts_of(read, customer_id)],
+    }
 
 
 @router.get("/crm/customers")

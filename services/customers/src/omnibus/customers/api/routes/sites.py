@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends
 
 from omnibus.customers.api.deps import CustomersAppDep, ReadDep
 from omnibus.customers.api.schemas import SITE_READ_ONLY, SiteCreate, SitePatch, patch_fields
-from omnibus.customers.api.views import site_view, row_view
+from omnibus.customers.api.views import row_view, site_view
 from omnibus.customers.readmodel.queries import sites_of
 from omnibus.platform.auth import Access, require
 
