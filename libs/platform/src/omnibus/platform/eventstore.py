@@ -179,6 +179,7 @@ class ServiceApplication(Application[uuid.UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self._listeners: list[Callable[[int], None]] = []
+        self._feed: _ChangeFeed | None = None
         super().__init__(env)
         self.ids = IdAllocator(self)
 
@@ -214,12 +215,63 @@ class ServiceApplication(Application[uuid.UUID]):
             for listener in self._listeners:
                 listener(last)
 
+    def start_change_feed(self) -> None:
+        """Wake listeners on events recorded by OTHER processes too (PostgreSQL LISTEN/NOTIFY on the events table).
+
+        The API and the workers (relay, projections) may run in different processes; without this they would
+        only notice new events by polling.
+        """
+        channel = getattr(self.store, "channel_name", None)
+        if channel is None or self._feed is not None:
+            return
+        self._feed = _ChangeFeed(self.store.datastore, channel, self._listeners)  # type: ignore[attr-defined]
+        self._feed.start()
+
+    def close(self) -> None:
+        if self._feed is not None:
+            self._feed.stop()
+            self._feed = None
+        super().close()
+
     def read_notifications(self, after: int, limit: int, topics: Sequence[str] = ()) -> Sequence[Notification]:
         """Notifications with id > ``after``, in order."""
         return self.store.select_notifications(after + 1, limit, topics=list(topics))
 
     def max_notification_id(self) -> int:
         return self.store.max_notification_id() or 0
+
+
+class _ChangeFeed:
+    """A thread holding one connection that LISTENs on the events table's channel and calls the listeners."""
+
+    def __init__(self, datastore: Any, channel: str, listeners: list[Callable[[int], None]]) -> None:
+        self._datastore = datastore
+        self._channel = channel
+        self._listeners = listeners
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"change-feed:{channel}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._datastore.pool.conninfo, autocommit=True, **self._datastore.pool.kwargs) as conn:
+                    conn.execute(sql.SQL("LISTEN {0}").format(sql.Identifier(self._channel)))
+                    while not self._stop.is_set():
+                        if any(True for _ in conn.notifies(timeout=0.5, stop_after=1000)):
+                            for listener in list(self._listeners):
+                                listener(0)
+            except psycopg.Error:  # database restarting: reconnect; listeners also poll meanwhile
+                self._stop.wait(1.0)
 
 
 class IdAllocator:

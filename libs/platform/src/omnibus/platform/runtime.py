@@ -85,9 +85,11 @@ def build_services(
     unknown = [n for n in chosen if n not in definitions]
     if unknown:
         raise SystemExit(f"unknown service(s) {unknown}; installed: {sorted(definitions)}")
-    configure_telemetry(settings.for_service(chosen[0] if len(chosen) == 1 else "embedded"))
+    process_settings = settings.for_service(chosen[0] if len(chosen) == 1 else "embedded")
+    configure_telemetry(process_settings)
     config = settings.load_crm_config()
-    infra = Infrastructure(create_bus(settings), create_authenticator(settings, config, allow_dev_key=allow_dev_key))
+    authenticator = create_authenticator(settings, config, allow_dev_key=allow_dev_key)
+    infra = Infrastructure(create_bus(process_settings), authenticator)
     return infra, [definitions[n].build(settings.for_service(n), infra) for n in chosen]
 
 

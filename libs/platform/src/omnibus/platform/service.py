@@ -85,6 +85,8 @@ class ServiceRuntime:
     async def start(self) -> None:
         if not self.background:
             return
+        if self.app is not None:
+            self.app.start_change_feed()
         for runner in self.runners.values():
             runner.start()
         if self.relay is not None:
@@ -101,6 +103,8 @@ class ServiceRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for runner in self.runners.values():
             runner.stop()
+        if self.app is not None:
+            self.app.close()
 
     async def wait_projected(self, position: int) -> None:
         """Read-your-writes: wait until this service's projections include ``position``."""
