@@ -121,7 +121,9 @@ class InMemoryBus(Bus):
             while len(batch) < subscription.max_batch and not queue.ready.empty():
                 batch.append(queue.ready.get_nowait())
             try:
-                outcomes = await subscription.handler(batch)
+                outcomes = list(await subscription.handler(batch))
+                if len(outcomes) != len(batch):
+                    raise RuntimeError(f"handler answered {len(outcomes)} outcomes for {len(batch)} deliveries")
             except Exception as error:  # the handler itself broke: every delivery in the batch failed
                 log.exception("handler of %s failed on a batch of %d", queue.name, len(batch))
                 outcomes = [error] * len(batch)
