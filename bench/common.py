@@ -89,8 +89,11 @@ def fresh_vhost() -> Iterator[str]:
     name = f"omnibus_bench_{uuid.uuid4().hex[:8]}"
     parts = urlsplit(AMQP_URL)
     subprocess.run([ctl, "-q", "add_vhost", name], check=True, capture_output=True)
-    subprocess.run([ctl, "-q", "set_permissions", "-p", name, parts.username or "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [ctl, "-q", "set_permissions", "-p", name, parts.username or "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
     finally:
@@ -107,10 +110,12 @@ def dev_keys(folder: Path) -> tuple[Path, Path]:
 
     private, public = folder / "dev-key.pem", folder / "public.pem"
     key = Ed25519PrivateKey.generate()
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return private, public
 
 
@@ -167,8 +172,8 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def ratio(value: float, baseline: float) -> float:
-    return value / baseline if baseline else float("nan")
+def ratio(value: float, baseline: float) -> float | None:
+    return value / baseline if baseline else None
 
 
 def result(name: str, rows: list[dict[str, Any]], targets: list[dict[str, Any]], **details: Any) -> dict[str, Any]:
@@ -182,7 +187,7 @@ def row(metric: str, omnibus: float, baseline: float | None = None, unit: str = 
         "unit": unit,
         "omnibus": omnibus,
         "baseline": baseline,
-        "ratio": None if baseline is None else ratio(omnibus, baseline),
+        "ratio": None if baseline is None else ratio(omnibus, baseline),  # None when the baseline is 0
     }
 
 

@@ -6,8 +6,10 @@ site: 3 events) and the time after each commit is noted. Billing runs as ``omnib
 in its own process. Its table gets a bench-only column ``bench_seen_at DEFAULT clock_timestamp()``, so each row
 records when it was written (same host clock) and no polling is needed.
 
-Baseline (same run, same rate): ``baselines/raw_pipeline.py``, one psycopg commit + aio-pika publish per event,
-consumed by a plain aio-pika process that inserts a row.
+Baseline (same run, same rate): ``baselines/raw_pipeline.py``: per command one psycopg commit of 3 rows, then 3
+aio-pika publishes with confirms; a plain aio-pika process inserts what arrived in one transaction per batch.
+To split the Omnibus latency, a tap (the same plain consumer, in its own process) notes when each CustomerCreated
+reached it: commit -> tap is relay + broker; tap -> row is mostly billing's consumer.
 """
 
 import asyncio
@@ -19,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import psycopg
 import common as c
 import data
+import psycopg
 from aiormq.exceptions import ChannelNotFoundEntity
+
 from omnibus.billing.readmodel.tables import metadata as billing_metadata
 from omnibus.platform.context import command_context
 from omnibus.platform.readmodels import create_read_engine, create_tables
@@ -33,6 +36,7 @@ RATES = (1000, 250)  # events/s: the target rate, and a light load for reference
 EVENTS_PER_COMMAND = 3  # customer + contact + site
 WARMUP_S, DURATION_S = 3, 20
 TARGET_P99_MS = 50.0
+TAP_QUEUE = "bench.tap"
 THREADS = 16  # command threads, like the HTTP server's worker threads
 
 
@@ -70,25 +74,49 @@ def latencies(url: str, sql: str, commits: list[tuple[int, float]], skip: int) -
 
 
 def stats(values: list[float], expected: int, seconds: float, events: int) -> dict[str, Any]:
-    return {"count": len(values), "missing": expected - len(values), "events_per_s": events / seconds,
-            **{f"p{p}": c.percentile(values, p) for p in (50, 90, 99)}, "max": max(values, default=float("nan"))}
+    return {
+        "count": len(values),
+        "missing": expected - len(values),
+        "events_per_s": events / seconds,
+        **{f"p{p}": c.percentile(values, p) for p in (50, 90, 99)},
+        "max": max(values, default=float("nan")),
+    }
 
 
 async def omnibus_run(rate: int, customers_url: str, billing_url: str, amqp: str, folder: Path) -> dict[str, Any]:
     billing_engine = create_read_engine(ServiceSettings(database_url=billing_url).for_service("billing"))
     create_tables(billing_engine, billing_metadata)
     with billing_engine.begin() as conn:
-        conn.exec_driver_sql("ALTER TABLE customer_directory_customers "
-                             "ADD COLUMN bench_seen_at TIMESTAMPTZ DEFAULT clock_timestamp()")
+        conn.exec_driver_sql(
+            "ALTER TABLE customer_directory_customers ADD COLUMN bench_seen_at TIMESTAMPTZ DEFAULT clock_timestamp()"
+        )
     billing_engine.dispose()
     logfile = folder / "billing.log"
-    billing = c.start_process([c.OMNIBUS, "serve", "billing", "--role", "workers"],
-                              {"OMNIBUS_DATABASE_URL": billing_url, "OMNIBUS_AMQP_URL": amqp}, logfile)
+    billing = c.start_process(
+        [c.OMNIBUS, "serve", "billing", "--role", "workers"],
+        {"OMNIBUS_DATABASE_URL": billing_url, "OMNIBUS_AMQP_URL": amqp},
+        logfile,
+    )
+    # The tap: a plain consumer of CustomerCreated (its own process), noting when each reached the broker's consumer.
+    tap = c.start_process(
+        [
+            sys.executable,
+            str(c.BENCH_DIR / "baselines" / "raw_pipeline.py"),
+            amqp,
+            billing_url,
+            TAP_QUEUE,
+            "customers.CustomerCreated",
+            "customer_id",
+        ],
+        {},
+        folder / "tap.log",
+    )
     infra, (runtime,) = build_services(ServiceSettings(database_url=customers_url, amqp_url=amqp), ["customers"])
     app = runtime.app
     pool = ThreadPoolExecutor(max_workers=THREADS)
     try:
         await wait_consumer(amqp, "billing.from.customers")
+        await wait_consumer(amqp, TAP_QUEUE)
         await infra.bus.start()
         await runtime.start()
 
@@ -97,10 +125,14 @@ async def omnibus_run(rate: int, customers_url: str, billing_url: str, amqp: str
                 customer, _, _ = app.create_customer(data.customer_fields(i), [data.CONTACT], [data.SITE])  # type: ignore[union-attr]
             return customer.customer_id, time.time()
 
-        commits, seconds = await paced(lambda i: asyncio.get_running_loop().run_in_executor(pool, command, i),
-                                       rate / EVENTS_PER_COMMAND, WARMUP_S + DURATION_S)
+        commits, seconds = await paced(
+            lambda i: asyncio.get_running_loop().run_in_executor(pool, command, i),
+            rate / EVENTS_PER_COMMAND,
+            WARMUP_S + DURATION_S,
+        )
         c.log(f"omnibus: {len(commits) * EVENTS_PER_COMMAND / seconds:,.0f} events/s generated; waiting for billing")
         got = await asyncio.to_thread(wait_rows, billing_url, "customer_directory_customers", len(commits))
+        await asyncio.to_thread(wait_rows, billing_url, "raw_seen", len(commits))
         if billing.poll() is not None:
             raise RuntimeError(f"billing exited:\n{logfile.read_text()[-3000:]}")
     finally:
@@ -108,10 +140,20 @@ async def omnibus_run(rate: int, customers_url: str, billing_url: str, amqp: str
         await infra.bus.close()
         pool.shutdown()
         c.stop_process(billing)
+        c.stop_process(tap)
     skip = int(rate / EVENTS_PER_COMMAND * WARMUP_S)
-    values = latencies(billing_url, "SELECT customer_id, extract(epoch FROM bench_seen_at) "
-                                    "FROM customer_directory_customers", commits, skip)
-    return {**stats(values, len(commits) - skip, seconds, len(commits) * EVENTS_PER_COMMAND), "rows": got}
+    values = latencies(
+        billing_url,
+        "SELECT customer_id, extract(epoch FROM bench_seen_at) FROM customer_directory_customers",
+        commits,
+        skip,
+    )
+    tapped = latencies(billing_url, "SELECT id, extract(epoch FROM seen_at) FROM raw_seen", commits, skip)
+    return {
+        **stats(values, len(commits) - skip, seconds, len(commits) * EVENTS_PER_COMMAND),
+        "rows": got,
+        "tap": stats(tapped, len(commits) - skip, seconds, len(commits) * EVENTS_PER_COMMAND),
+    }
 
 
 async def paced(submit: Any, rate: float, seconds: float) -> tuple[list[Any], float]:
@@ -132,13 +174,15 @@ async def raw_run(rate: int, url: str, amqp: str, folder: Path) -> dict[str, Any
     import raw_pipeline
 
     logfile = folder / "raw_consumer.log"
-    consumer = c.start_process([sys.executable, str(c.BENCH_DIR / "baselines" / "raw_pipeline.py"), amqp, url],
-                               {}, logfile)
+    consumer = c.start_process(
+        [sys.executable, str(c.BENCH_DIR / "baselines" / "raw_pipeline.py"), amqp, url], {}, logfile
+    )
     try:
         await wait_consumer(amqp, raw_pipeline.QUEUE)
         started = time.monotonic()
-        commits = await raw_pipeline.produce(amqp, url, rate / EVENTS_PER_COMMAND,
-                                             WARMUP_S + DURATION_S, EVENTS_PER_COMMAND)
+        commits = await raw_pipeline.produce(
+            amqp, url, rate / EVENTS_PER_COMMAND, WARMUP_S + DURATION_S, EVENTS_PER_COMMAND
+        )
         seconds = time.monotonic() - started
         c.log(f"raw: {len(commits) / seconds:,.0f} events/s generated")
         got = await asyncio.to_thread(wait_rows, url, "raw_seen", len(commits))
@@ -151,17 +195,22 @@ async def raw_run(rate: int, url: str, amqp: str, folder: Path) -> dict[str, Any
 
 
 def one_rate(rate: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="omnibus-bench-") as tmp, c.fresh_vhost() as amqp, \
-            c.fresh_database("omnibus_bench_e2e_customers") as customers_url, \
-            c.fresh_database("omnibus_bench_e2e_billing") as billing_url, \
-            c.fresh_database("omnibus_bench_e2e_raw") as raw_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="omnibus-bench-") as tmp,
+        c.fresh_vhost() as amqp,
+        c.fresh_database("omnibus_bench_e2e_customers") as customers_url,
+        c.fresh_database("omnibus_bench_e2e_billing") as billing_url,
+        c.fresh_database("omnibus_bench_e2e_raw") as raw_url,
+    ):
         c.log(f"raw pipeline: {rate} events/s for {WARMUP_S}+{DURATION_S}s")
         raw = asyncio.run(raw_run(rate, raw_url, amqp, Path(tmp)))
         c.log(f"omnibus: {rate} events/s for {WARMUP_S}+{DURATION_S}s")
         omnibus = asyncio.run(omnibus_run(rate, customers_url, billing_url, amqp, Path(tmp)))
     for name, s in (("raw", raw), ("omnibus", omnibus)):
-        c.log(f"{name} @{rate}/s: p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms, max {s['max']:.1f} ms, "
-              f"{s['events_per_s']:,.0f} events/s, missing {s['missing']}")
+        c.log(
+            f"{name} @{rate}/s: p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms, max {s['max']:.1f} ms, "
+            f"{s['events_per_s']:,.0f} events/s, missing {s['missing']}"
+        )
     return {"rate": rate, "omnibus": omnibus, "raw": raw}
 
 
@@ -175,6 +224,8 @@ def run() -> dict[str, Any]:
             c.row(f"{at} commit->row p50", omnibus["p50"], raw["p50"], "ms"),
             c.row(f"{at} commit->row p99", omnibus["p99"], raw["p99"], "ms"),
             c.row(f"{at} commit->row max", omnibus["max"], raw["max"], "ms"),
+            c.row(f"{at} commit->tap p50 (relay+broker)", omnibus["tap"]["p50"], None, "ms"),
+            c.row(f"{at} commit->tap p99 (relay+broker)", omnibus["tap"]["p99"], None, "ms"),
         ]
         targets.append(c.target(f"{at}: every event arrived", omnibus["missing"] == 0 and raw["missing"] == 0))
     main = runs[0]

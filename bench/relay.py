@@ -13,6 +13,7 @@ from typing import Any
 import aio_pika
 import common as c
 import data
+
 from omnibus.contracts.topology import EVENTS_EXCHANGE
 from omnibus.customers.integration.outbound import OUTBOUND
 from omnibus.platform.messaging.bus import OutgoingMessage
@@ -35,14 +36,21 @@ async def raw_publish(amqp: str, messages: list[OutgoingMessage]) -> float:
         exchange = await channel.get_exchange(EVENTS_EXCHANGE)
         started = time.perf_counter()
         for i in range(0, len(messages), BATCH):
-            await asyncio.gather(*(
-                exchange.publish(
-                    aio_pika.Message(m.body, headers=m.headers, message_id=m.message_id, content_type=m.content_type,
-                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                    routing_key=m.routing_key,
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            m.body,
+                            headers=m.headers,
+                            message_id=m.message_id,
+                            content_type=m.content_type,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=m.routing_key,
+                    )
+                    for m in messages[i : i + BATCH]
                 )
-                for m in messages[i : i + BATCH]
-            ))
+            )
         return time.perf_counter() - started
     finally:
         await connection.close()
@@ -66,6 +74,7 @@ async def bench(url: str, amqp: str) -> dict[str, Any]:
     c.log(f"recording {N:,} customers")
     seconds, _ = data.timed(lambda: data.record_customers(app, 1, N, full=False, batch=1000))
     c.log(f"recorded in {seconds:.1f}s")
+    data.analyze(url)
     engine = create_read_engine(data.settings(url))
     create_tables(engine)
     messages = messages_for(app, OUTBOUND, app.read_notifications(0, N + 1))
@@ -90,8 +99,9 @@ async def bench(url: str, amqp: str) -> dict[str, Any]:
             raw_runs.append({"seconds": seconds, "rate": N / seconds, "stored": await stored()})
             c.log(f"round {round_}: raw aio-pika {N / seconds:,.0f} msg/s")
             seconds, published = await relay_all(app, engine, amqp)
-            relay_runs.append({"seconds": seconds, "rate": published / seconds, "published": published,
-                               "stored": await stored()})
+            relay_runs.append(
+                {"seconds": seconds, "rate": published / seconds, "published": published, "stored": await stored()}
+            )
             c.log(f"round {round_}: relay {published / seconds:,.0f} events/s")
     finally:
         await queue.delete(if_unused=False, if_empty=False)

@@ -60,5 +60,11 @@ async def create_customer(body: CustomerIn) -> dict[str, Any]:
     async with pool.connection() as conn:
         cur = await conn.execute(INSERT, (body.customer_name, Jsonb(body.contact), Jsonb(body.site)))
         customer_id, status, created = await cur.fetchone()  # type: ignore[misc]
-    return {"customer_id": customer_id, "customer_name": body.customer_name, "customer_status": status,
-            "created": created, "contact": body.contact, "site": body.site}
+    return {
+        "customer_id": customer_id,
+        "customer_name": body.customer_name,
+        "customer_status": status,
+        "created": created,
+        "contact": body.contact,
+        "site": body.site,
+    }

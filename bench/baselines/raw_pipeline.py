@@ -5,7 +5,7 @@ publishes them with aio-pika (publisher confirms). The consumer (this file run a
 workers) inserts what has arrived into ``raw_seen`` in one transaction, whose ``seen_at`` default records when each
 row was written, then acks.
 
-    python bench/baselines/raw_pipeline.py <amqp-url> <database-url>
+    python bench/baselines/raw_pipeline.py <amqp-url> <database-url> [<queue> <binding> <json key>]
 """
 
 import asyncio
@@ -21,20 +21,25 @@ QUEUE = "rawbench.consumer"
 ROUTING_KEY = "rawbench.EventRecorded"
 DDL = (
     "CREATE TABLE IF NOT EXISTS raw_events (id BIGSERIAL PRIMARY KEY, body JSONB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS raw_seen (id BIGINT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())"
+    "CREATE TABLE IF NOT EXISTS raw_seen "
+    "(id BIGINT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())"
 )
 
 
-async def consume(amqp: str, database: str) -> None:
-    """Insert what has arrived in one transaction (executemany), then ack it all (multiple=True)."""
+async def consume(
+    amqp: str, database: str, queue_name: str = QUEUE, binding: str = "rawbench.#", key: str = "id"
+) -> None:
+    """Insert the ``key`` of what has arrived in one transaction (executemany), then ack it all (multiple=True).
+
+    With other arguments it is the e2e benchmark's tap: when each Omnibus event reached a plain consumer."""
     db = await psycopg.AsyncConnection.connect(database, autocommit=True)
     await db.execute(DDL)
     connection = await aio_pika.connect(amqp)
     channel = await connection.channel()
     await channel.set_qos(prefetch_count=256)
     exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-    queue = await channel.declare_queue(QUEUE, durable=True)
-    await queue.bind(exchange, "rawbench.#")
+    queue = await channel.declare_queue(queue_name, durable=True)
+    await queue.bind(exchange, binding)
     buffer: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage] = asyncio.Queue()
     await queue.consume(buffer.put)
     while True:
@@ -42,8 +47,10 @@ async def consume(amqp: str, database: str) -> None:
         while not buffer.empty():
             batch.append(buffer.get_nowait())
         async with db.transaction(), db.cursor() as cur:
-            await cur.executemany("INSERT INTO raw_seen (id) VALUES (%s) ON CONFLICT DO NOTHING",
-                                  [(json.loads(m.body)["id"],) for m in batch])
+            await cur.executemany(
+                "INSERT INTO raw_seen (id) VALUES (%s) ON CONFLICT DO NOTHING",
+                [(json.loads(m.body)[key],) for m in batch],
+            )
         await batch[-1].ack(multiple=True)
 
 
@@ -69,12 +76,17 @@ async def produce(amqp: str, database: str, rate: float, seconds: float, per_com
                 ids = [row[0] for row in await cur.fetchall()]
             at = time.time()
             commits.extend((event_id, at) for event_id in ids)
-            await asyncio.gather(*(
-                exchange.publish(aio_pika.Message(f'{{"id": {event_id}}}'.encode(),
-                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                                 routing_key=ROUTING_KEY)
-                for event_id in ids
-            ))
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            f'{{"id": {event_id}}}'.encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+                        ),
+                        routing_key=ROUTING_KEY,
+                    )
+                    for event_id in ids
+                )
+            )
 
         tasks = []
         started = time.monotonic()
@@ -90,6 +102,6 @@ async def produce(amqp: str, database: str, rate: float, seconds: float, per_com
 
 if __name__ == "__main__":
     try:
-        asyncio.run(consume(sys.argv[1], sys.argv[2]))
+        asyncio.run(consume(*sys.argv[1:]))
     except KeyboardInterrupt:
         pass

@@ -174,11 +174,12 @@ def test_poison_message_is_dead_lettered_with_its_error_and_does_not_block(fresh
     assert all(d.attempts == 1 for d in dead)
 
 
-def test_billing_workers_killed_mid_stream_lose_nothing_and_apply_nothing_twice(launch, databases) -> None:
+def test_billing_workers_killed_mid_stream_lose_nothing_and_apply_nothing_twice(launch, databases, service_env) -> None:
     events = 5_000
     record_customers(databases["customers"], events)
-    launch("customers", role="workers")
     billing = launch("billing", role="workers")
+    asyncio.run(_wait_for_queue(service_env["OMNIBUS_AMQP_URL"], "billing.from.customers"))  # else events go nowhere
+    launch("customers", role="workers")
     engine = create_engine(databases["billing"].replace("postgresql://", "postgresql+psycopg://"))
 
     def inbox_count() -> int:
@@ -192,13 +193,42 @@ def test_billing_workers_killed_mid_stream_lose_nothing_and_apply_nothing_twice(
     billing.kill()
     at_kill = inbox_count()
     launch("billing", role="workers")
-    eventually(lambda: _assert(inbox_count() == events), timeout=60)
+    try:
+        eventually(lambda: _assert(inbox_count() == events), timeout=60)
+    except AssertionError:
+        depths = asyncio.run(_depths(service_env["OMNIBUS_AMQP_URL"], "billing.from.customers"))
+        raise AssertionError(f"inbox has {inbox_count()} of {events} (at kill: {at_kill}); queues: {depths}") from None
 
     with engine.connect() as conn:
         customers = conn.execute(select(func.count()).select_from(directory_customers)).scalar()
     engine.dispose()
     assert at_kill < events, "billing finished before it was killed: the test proved nothing"
     assert customers == events
+
+
+async def _wait_for_queue(url: str, queue: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(url)
+    async with connection:
+        for _ in range(300):
+            channel = await connection.channel()
+            try:
+                await channel.declare_queue(queue, passive=True)
+                return
+            except aio_pika.exceptions.ChannelClosed:
+                await asyncio.sleep(0.05)
+    raise AssertionError(f"{queue} was never declared")
+
+
+async def _depths(url: str, queue: str) -> dict[str, int]:
+    bus = RabbitMQBus(url)
+    await bus.start()
+    try:
+        names = [queue, f"{queue}.dlq", f"{queue}.retry.1", f"{queue}.retry.2", f"{queue}.retry.3"]
+        return {name: await bus.queue_depth(name) for name in names}
+    finally:
+        await bus.close()
 
 
 def _assert(condition: bool) -> None:
