@@ -6,6 +6,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from omnibus.platform.auth import (
     AuthenticationError,
     Authenticator,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from omnibus.platform.messaging.bus import (
     Bus,
     Delivery,
@@ -87,9 +88,7 @@ def topic() -> str:
 
 
 def message(routing_key: str, n: int = 0, **headers: Any) -> OutgoingMessage:
-    return OutgoingMessage(
-        routing_key, f'{{"n": {n}}}'.encode(), f"m-{n}-{uuid.uuid4().hex[:8]}", {"n": n, **headers}
-    )
+    return OutgoingMessage(routing_key, f'{{"n": {n}}}'.encode(), f"m-{n}-{uuid.uuid4().hex[:8]}", {"n": n, **headers})
 
 
 @dataclass

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from omnibus.platform.crm_config import ConfigError, CrmConfig, StaticApiKey, load_crm_config, parse_crm_config
 
 KEY_A = "your-secure-api-key-minimum-32-chars"

@@ -10,6 +10,7 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
+
 from omnibus.contracts import Actor
 from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.eventstore import (

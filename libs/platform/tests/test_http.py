@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import pytest
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
 from omnibus.platform.auth import AuthenticationError, Authenticator, PermissionDenied, require
 from omnibus.platform.auth.deps import Access
 from omnibus.platform.context import current_context
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.http import ApiError, create_api
 from omnibus.platform.http.types import Paging, UtcDateTime, iso_z, parse_datetime, parse_filters, space_form
-from pydantic import BaseModel
 
 # --- dates --------------------------------------------------------------------------------------------------------
 
@@ -235,9 +236,7 @@ def a_router() -> APIRouter:
 
 
 def an_api(**kwargs: Any) -> Any:
-    config = parse_crm_config(
-        {"api_keys": {ADMIN_KEY: {"roles": ["admin"]}, VIEWER_KEY: {"roles": ["view_product"]}}}
-    )
+    config = parse_crm_config({"api_keys": {ADMIN_KEY: {"roles": ["admin"]}, VIEWER_KEY: {"roles": ["view_product"]}}})
     return create_api(title="test", routers=[a_router()], authenticator=Authenticator(config=config), **kwargs)
 
 

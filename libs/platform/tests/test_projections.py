@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from eventsourcing.domain import Aggregate, event
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+
 from omnibus.platform.eventstore import ServiceApplication, eventstore_env, topics_of
 from omnibus.platform.projections import LocalProjectionRunner, Projection, ProjectionTimeout, rebuild
 from omnibus.platform.readmodels import Rows, create_read_engine, create_tables, read_position
 from omnibus.platform.settings import ServiceSettings
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 
 class Thing(Aggregate):

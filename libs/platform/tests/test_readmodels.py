@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
+
 from omnibus.platform.readmodels import (
     Rows,
     TableRows,
@@ -18,7 +20,6 @@ from omnibus.platform.readmodels import (
 from omnibus.platform.settings import ServiceSettings
 from omnibus.testing import random_ref, unique_name
 from omnibus.testing.plugin import create_database, drop_database
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
@@ -235,9 +236,7 @@ def test_a_composite_key_table_puts_updates_and_deletes(engine: Engine, membersh
     ]
 
 
-def test_rows_keeps_one_row_store_per_table_and_flushes_all(
-    engine: Engine, people: Table, memberships: Table
-) -> None:
+def test_rows_keeps_one_row_store_per_table_and_flushes_all(engine: Engine, people: Table, memberships: Table) -> None:
     with engine.begin() as conn:
         rows = Rows(conn)
         rows(people).put({"id": 1, "name": "Ann"})

@@ -54,8 +54,10 @@ def _parser() -> argparse.ArgumentParser:
         "--role",
         choices=("all", "api", "workers"),
         default="all",
-        help="api: HTTP only; workers: relay, projections and consumers only; all: both",
+        help="api: HTTP only; workers: relay, projections and consumers only; all: both (on PostgreSQL and "
+        "RabbitMQ as two processes, so that they use two cores)",
     )
+    serve.add_argument("--api-processes", type=int, default=1, help="HTTP processes sharing the port (SO_REUSEPORT)")
     serve.set_defaults(handler=_serve)
 
     token = commands.add_parser("token", help="mint a dev access token (embedded mode key)")
@@ -179,15 +181,55 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = ServiceSettings()
     configure_logging(settings.log_level)
-    infra, runtimes = build_services(settings, [args.service])
     if args.role == "workers":
+        infra, runtimes = build_services(settings, [args.service])
         asyncio.run(run_workers(infra, runtimes))
         return 0
+    separate = settings.store_kind == "postgres" and not settings.amqp_url.startswith("memory://")
+    children = []
+    if args.role == "all" and separate:
+        children.append(_spawn(args.service, "workers"))
+    for _ in range(args.api_processes - 1):
+        children.append(_spawn(args.service, "api"))
+    infra, runtimes = build_services(settings, [args.service])
     for runtime in runtimes:
-        runtime.background = args.role == "all"
+        runtime.background = args.role == "all" and not separate
     host, port = args.host or settings.http_host, args.port or settings.http_port
-    uvicorn.run(Dispatcher(embedded_app(infra, runtimes)), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(Dispatcher(embedded_app(infra, runtimes)), log_level="warning"))
+    try:
+        server.run(sockets=[_shared_socket(host, port)])
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=15)
     return 0
+
+
+def _spawn(service: str, role: str) -> Any:
+    """A child ``serve`` process that the kernel stops when this process dies, however it dies."""
+    import ctypes
+    import signal
+    import subprocess
+
+    def die_with_parent() -> None:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    command = [sys.executable, "-m", "omnibus.platform.cli", "serve", service, "--role", role]
+    return subprocess.Popen(command, preexec_fn=die_with_parent)  # noqa: PLW1509
+
+
+def _shared_socket(host: str, port: int) -> Any:
+    """A listening socket several API processes can share (the kernel spreads connections among them)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
 
 
 def _print_welcome(settings: ServiceSettings, services: list[str], host: str, port: int) -> None:
@@ -280,7 +322,7 @@ def _replay(args: argparse.Namespace) -> int:
         position, sent = args.start, 0
         try:
             while position < head:
-                notifications = [n for n in app.read_notifications(position, 1000, outbound.topics) if n.id <= head]
+                notifications = app.read_notifications(position, 1000, stop=head)
                 if not notifications:
                     break
                 messages = messages_for(app, outbound, notifications)

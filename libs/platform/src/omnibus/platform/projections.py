@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, delete
 
+from omnibus.platform import leadership
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.readmodels import Rows, read_position, write_position
 
@@ -55,6 +56,7 @@ class LocalProjectionRunner:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._wanted = frozenset(projection.topics) or None
         self.error: BaseException | None = None
 
     def start(self) -> None:
@@ -125,16 +127,16 @@ class LocalProjectionRunner:
             with self.engine.connect() as conn:
                 self._caught_up = read_position(conn, self.projection.name)
         head = self.app.max_notification_id()
-        notifications = self.app.store.select_notifications(
-            self._caught_up + 1, self.batch_size, stop=head, topics=list(self.projection.topics)
-        )
+        notifications = self.app.read_notifications(self._caught_up, self.batch_size, stop=head)
         full = len(notifications) == self.batch_size
         reached = notifications[-1].id if full else max(head, self._caught_up)
+        wanted = self._wanted
         if reached > self._caught_up:
             with self.engine.begin() as conn:
                 rows = Rows(conn)
                 for notification in notifications:
-                    self.projection.apply(self.app.mapper.to_domain_event(notification), rows)
+                    if wanted is None or notification.topic in wanted:
+                        self.projection.apply(self.app.mapper.to_domain_event(notification), rows)
                 rows.flush()
                 write_position(conn, self.projection.name, reached)
             with self._cond:
@@ -144,6 +146,16 @@ class LocalProjectionRunner:
         return len(notifications), full
 
     def _run(self) -> None:
+        lock = leadership.acquire(self.engine, f"projection:{self.projection.name}", self._stop)
+        try:
+            with self.engine.connect() as conn, self._cond:  # a standby resumes where the last leader stopped
+                self._caught_up = max(self._caught_up, read_position(conn, self.projection.name))
+            self._follow()
+        finally:
+            if lock is not None:
+                lock.close()
+
+    def _follow(self) -> None:
         backoff = 0.1
         while not self._stop.is_set():
             self._wake.clear()

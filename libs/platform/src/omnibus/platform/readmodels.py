@@ -126,6 +126,7 @@ class TableRows:
         self.conn = conn
         self.table = table
         self.key = [c.name for c in table.primary_key.columns]
+        self.columns = [c.name for c in table.columns]
         self._rows: dict[tuple[Any, ...], dict[str, Any] | None] = {}  # None = delete
 
     def get(self, *key: Any) -> dict[str, Any] | None:
@@ -138,7 +139,7 @@ class TableRows:
         return None if found is None else dict(found)
 
     def put(self, row: Mapping[str, Any]) -> None:
-        full = {c.name: row.get(c.name) for c in self.table.columns}
+        full = {name: row.get(name) for name in self.columns}
         self._rows[tuple(full[k] for k in self.key)] = full
 
     def update(self, *key: Any, **changes: Any) -> bool:

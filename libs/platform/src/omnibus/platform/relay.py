@@ -8,17 +8,16 @@ holds an advisory lock, so a second instance waits as a standby.
 
 import asyncio
 import logging
-import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from omnibus.contracts import Actor, Envelope, IntegrationEvent
+from omnibus.platform import leadership
 from omnibus.platform.eventstore import ServiceApplication, event_id, event_meta
 from omnibus.platform.messaging.bus import Bus, OutgoingMessage
 from omnibus.platform.readmodels import read_position, write_position
@@ -27,6 +26,7 @@ from omnibus.platform.telemetry import span
 log = logging.getLogger(__name__)
 
 ToIntegration = Callable[[Any], IntegrationEvent | None]
+LINGER = 0.003  # seconds a woken relay waits so that events committed meanwhile share its batch
 
 
 @dataclass(frozen=True)
@@ -123,15 +123,14 @@ class OutboxRelay:
                     try:
                         await asyncio.wait_for(wake.wait(), timeout=1.0)
                     except TimeoutError:
-                        pass
+                        continue
+                    await asyncio.sleep(LINGER)  # let concurrent commits join the next batch
         finally:
             await asyncio.to_thread(self._release_leadership)
 
     async def relay_once(self) -> int:
         """Publish the next batch; returns the number of notifications consumed from the log."""
-        notifications = await asyncio.to_thread(
-            self.app.read_notifications, self.position, self.batch_size, self.outbound.topics
-        )
+        notifications = await asyncio.to_thread(self.app.read_notifications, self.position, self.batch_size)
         if not notifications:
             return 0
         messages = messages_for(self.app, self.outbound, notifications)
@@ -157,16 +156,7 @@ class OutboxRelay:
             write_position(conn, self.tracking_name, position)
 
     def _acquire_leadership(self) -> None:
-        if self.engine.dialect.name != "postgresql":
-            return
-        key = zlib.crc32(self.tracking_name.encode())
-        conn = self.engine.connect()
-        while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            conn.rollback()
-            log.info("relay %s: another instance is active; standing by", self.tracking_name)
-            time.sleep(2.0)
-        conn.commit()
-        self._lock_conn = conn
+        self._lock_conn = leadership.acquire(self.engine, self.tracking_name)
 
     def _release_leadership(self) -> None:
         if self._lock_conn is not None:

@@ -75,6 +75,7 @@ class ServiceRuntime:
         self.consumers = [ProjectionConsumer(name, engine, p) for p in parts.bus_projections]
         self._tasks: list[asyncio.Task[None]] = []
         self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
+        self._stored_positions = StoredPositions(engine, list(self.runners))
         self.api = create_api(
             title=f"Omnibus {name}",
             routers=parts.routers,
@@ -83,6 +84,11 @@ class ServiceRuntime:
         )
 
     async def start(self) -> None:
+        # Declare this service's subscription queues first, whatever the role: a queue bound late would miss the
+        # events published before it existed (RabbitMQ drops what no queue is bound to receive).
+        for consumer in self.consumers:
+            for subscription in consumer.subscriptions():
+                await self.infra.bus.declare_queue(subscription.queue, subscription.bindings)
         if not self.background:
             return
         if self.app is not None:
@@ -109,25 +115,12 @@ class ServiceRuntime:
     async def wait_projected(self, position: int) -> None:
         """Read-your-writes: wait until this service's projections include ``position``."""
         timeout = self.settings.read_your_writes_timeout
-        for runner in self.runners.values():
-            if self.background:
-                caught_up = await runner.wait_for_async(position, timeout)
-            else:  # the projector runs in another process: watch its stored position
-                caught_up = await self._poll_position(runner.projection.name, position, timeout)
-            if not caught_up:
-                log.warning("projection %s lags behind position %d", runner.projection.name, position)
-
-    async def _poll_position(self, name: str, position: int, timeout: float) -> bool:
-        def stored() -> int:
-            with self.engine.connect() as conn:
-                return read_position(conn, name)
-
-        deadline = asyncio.get_running_loop().time() + timeout
-        while await asyncio.to_thread(stored) < position:
-            if asyncio.get_running_loop().time() > deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
+        if self.background:
+            for runner in self.runners.values():
+                if not await runner.wait_for_async(position, timeout):
+                    log.warning("projection %s lags behind position %d", runner.projection.name, position)
+        elif self.runners and not await self._stored_positions.wait(position, timeout):
+            log.warning("projections of %s lag behind position %d", self.name, position)
 
     async def ready(self) -> bool:
         def store_ok() -> bool:
@@ -138,6 +131,47 @@ class ServiceRuntime:
             return True
 
         return await asyncio.to_thread(store_ok) and await self.infra.bus.is_ready()
+
+
+class StoredPositions:
+    """Read-your-writes when the projections run in another process: ONE poller reads their stored positions
+    while requests wait, however many requests wait."""
+
+    def __init__(self, engine: Engine, names: list[str]) -> None:
+        self.engine = engine
+        self.names = names
+        self.known = -1
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def wait(self, position: int, timeout: float) -> bool:
+        if self.known >= position:
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (position, future)
+        self._waiters.append(entry)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._poll())
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+
+    async def _poll(self) -> None:
+        while self._waiters:
+            self.known = await asyncio.to_thread(self._read)
+            for _, future in [w for w in self._waiters if w[0] <= self.known]:
+                if not future.done():
+                    future.set_result(None)
+            await asyncio.sleep(0.003)
+
+    def _read(self) -> int:
+        with self.engine.connect() as conn:
+            return min(read_position(conn, name) for name in self.names)
 
 
 @dataclass(frozen=True)

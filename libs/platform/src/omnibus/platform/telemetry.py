@@ -19,6 +19,7 @@ from omnibus.platform.settings import ServiceSettings
 
 _propagator = TraceContextTextMapPropagator()
 _memory_exporter: Any = None
+_enabled = False  # no SDK installed: spans are not created at all (the hot paths stay free of tracing cost)
 
 
 def tracer() -> Tracer:
@@ -27,9 +28,10 @@ def tracer() -> Tracer:
 
 def configure_telemetry(settings: ServiceSettings) -> None:
     """Install the process's tracer provider once (later calls keep the first one, as OpenTelemetry does)."""
-    global _memory_exporter
+    global _memory_exporter, _enabled
     if settings.otel_exporter == "none":
         return
+    _enabled = True
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -66,6 +68,8 @@ def extract(carrier: Mapping[str, Any]) -> Context:
 
 
 def current_traceparent() -> str | None:
+    if not _enabled:
+        return None
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
     return carrier.get("traceparent")
@@ -80,6 +84,9 @@ def span(
     kind: SpanKind = SpanKind.INTERNAL,
 ) -> Iterator[Span]:
     """A span, child of ``parent`` (a traceparent string) when given, else of the current span."""
+    if not _enabled:
+        yield trace.INVALID_SPAN
+        return
     context = extract({"traceparent": parent}) if parent else None
     with tracer().start_as_current_span(name, context=context, kind=kind) as current:
         for key, value in (attributes or {}).items():
