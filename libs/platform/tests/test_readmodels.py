@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
+from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, select
 
 from omnibus.platform.readmodels import (
+    COPY_THRESHOLD,
     Rows,
     TableRows,
     create_read_engine,
@@ -317,3 +318,39 @@ def test_positions_roll_back_with_their_transaction(engine: Engine, consumer: st
     with engine.connect() as conn:
         assert seen_positions(conn, consumer, [("customers", 1)]) == set()
         assert read_position(conn, consumer) == 0
+
+
+def test_a_large_batch_upserts_and_deletes_exactly_like_a_small_one(engine: Engine) -> None:
+    """Above COPY_THRESHOLD rows PostgreSQL flushes through COPY; the outcome must not depend on the path."""
+    metadata = MetaData()
+    table = Table(
+        unique_name("bulk"),
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("name", String(50)),
+        Column("tags", JSON, nullable=False),
+    )
+    metadata.create_all(engine)
+    count = COPY_THRESHOLD * 3
+    with engine.begin() as conn:
+        rows = Rows(conn)
+        for i in range(count):
+            rows(table).put({"id": i, "name": f"n{i}", "tags": ["a", str(i)]})
+        rows.flush()
+
+    with engine.begin() as conn:
+        rows = Rows(conn)
+        for i in range(count):
+            if i % 3 == 0:
+                rows(table).delete(i)
+            else:
+                rows(table).update(i, name=f"renamed{i}", tags=[])
+        for i in range(count, count + COPY_THRESHOLD):
+            rows(table).put({"id": i, "name": None, "tags": {"k": i}})
+        rows.flush()
+
+    stored = {r["id"]: r for r in stored_rows(engine, table)}
+    assert len(stored) == count - count // 3 + COPY_THRESHOLD
+    assert stored[1] == {"id": 1, "name": "renamed1", "tags": []}
+    assert 0 not in stored and 3 not in stored
+    assert stored[count] == {"id": count, "name": None, "tags": {"k": count}}

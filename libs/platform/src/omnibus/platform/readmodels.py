@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     Connection,
@@ -119,6 +120,45 @@ def _upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[M
     conn.execute(stmt, list(rows))
 
 
+COPY_THRESHOLD = 200  # rows from which a PostgreSQL flush goes through COPY (replays, rebuilds, bursts)
+
+
+def _copy_upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Upsert many rows at COPY speed: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT.
+
+    Several times faster than parameterised inserts; runs in the caller's transaction (the tracking position
+    commits with it). Rows carry each key once (``TableRows`` coalesces them), as ON CONFLICT requires.
+    """
+    from psycopg import sql
+    from psycopg.types.json import Json
+
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the read-model connection is closed")
+    columns = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    staging = sql.Identifier(f"staging_{table.name}")
+    target = sql.Identifier(table.name)
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    updated = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c not in key]
+    with raw.cursor() as cur:
+        cur.execute(
+            sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS").format(
+                staging, target
+            )
+        )
+        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
+            for row in rows:
+                copy.write_row([Json(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns])
+        conflict = sql.SQL("DO UPDATE SET {}").format(sql.SQL(", ").join(updated)) if updated else sql.SQL("DO NOTHING")
+        cur.execute(
+            sql.SQL("INSERT INTO {0} ({1}) SELECT {1} FROM {2} ON CONFLICT ({3}) {4}").format(
+                target, names, staging, sql.SQL(", ").join(map(sql.Identifier, key)), conflict
+            )
+        )
+        cur.execute(sql.SQL("DELETE FROM {}").format(staging))
+
+
 class TableRows:
     """Pending changes of one table within a batch, keyed by primary key."""
 
@@ -162,7 +202,9 @@ class TableRows:
             target = cols[0] if len(cols) == 1 else tuple_(*cols)
             values = [k[0] for k in deletes] if len(cols) == 1 else deletes
             self.conn.execute(delete(self.table).where(target.in_(values)))
-        if puts:
+        if len(puts) >= COPY_THRESHOLD and self.conn.dialect.name == "postgresql":
+            _copy_upsert(self.conn, self.table, self.key, puts)
+        elif puts:
             _upsert(self.conn, self.table, self.key, puts)
         self._rows.clear()
 
