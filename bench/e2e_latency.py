@@ -1,10 +1,11 @@
 """e2e_latency: commit in customers -> row in billing's ``customer_directory_customers``, at a steady event rate.
 
-Customers runs in this process as ``omnibus serve customers`` would (application, local projection, outbox relay
-woken by each save); commands are paced through the application (each creates a customer with a contact and a
-site: 3 events) and the time after each commit is noted. Billing runs as ``omnibus serve billing --role workers``
-in its own process. Its table gets a bench-only column ``bench_seen_at DEFAULT clock_timestamp()``, so each row
-records when it was written (same host clock) and no polling is needed.
+Customers runs as ``omnibus serve customers`` deploys it: commands in this process (the API role), relay and
+projection in a ``--role workers`` process woken by PostgreSQL NOTIFY; commands are paced through the application
+(each creates a customer with a contact and a site: 3 events) and the time after each commit is noted. Billing
+runs as ``omnibus serve billing --role workers`` in its own process. Its table gets a bench-only column
+``bench_seen_at DEFAULT clock_timestamp()``, so each row records when it was written (same host clock) and no
+polling is needed.
 
 Baseline (same run, same rate): ``baselines/raw_pipeline.py``: per command one psycopg commit of 3 rows, then 3
 aio-pika publishes with confirms; a plain aio-pika process inserts what arrived in one transaction per batch.
@@ -111,14 +112,19 @@ async def omnibus_run(rate: int, customers_url: str, billing_url: str, amqp: str
         {},
         folder / "tap.log",
     )
-    infra, (runtime,) = build_services(ServiceSettings(database_url=customers_url, amqp_url=amqp), ["customers"])
+    # Customers as `omnibus serve customers` deploys it: commands in this process (the API role), relay and
+    # projection in a workers process woken by PostgreSQL NOTIFY.
+    _, (runtime,) = build_services(ServiceSettings(database_url=customers_url, amqp_url=amqp), ["customers"])
     app = runtime.app
+    workers = c.start_process(
+        [c.OMNIBUS, "serve", "customers", "--role", "workers"],
+        {"OMNIBUS_DATABASE_URL": customers_url, "OMNIBUS_AMQP_URL": amqp},
+        folder / "customers-workers.log",
+    )
     pool = ThreadPoolExecutor(max_workers=THREADS)
     try:
         await wait_consumer(amqp, "billing.from.customers")
         await wait_consumer(amqp, TAP_QUEUE)
-        await infra.bus.start()
-        await runtime.start()
 
         def command(i: int) -> tuple[int, float]:
             with command_context(data.request_context()):
@@ -136,9 +142,8 @@ async def omnibus_run(rate: int, customers_url: str, billing_url: str, amqp: str
         if billing.poll() is not None:
             raise RuntimeError(f"billing exited:\n{logfile.read_text()[-3000:]}")
     finally:
-        await runtime.stop()
-        await infra.bus.close()
         pool.shutdown()
+        c.stop_process(workers)
         c.stop_process(billing)
         c.stop_process(tap)
     skip = int(rate / EVENTS_PER_COMMAND * WARMUP_S)

@@ -24,6 +24,9 @@ from omnibus.platform.readmodels import Rows, read_position, write_position
 log = logging.getLogger(__name__)
 
 
+LINGER = 0.002  # seconds a woken projection waits so that concurrent commits share its batch
+
+
 class Projection(ABC):
     """A read model: tables plus a pure mapping from events to row changes."""
 
@@ -169,7 +172,8 @@ class LocalProjectionRunner:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            self._wake.wait(timeout=1.0)
+            if self._wake.wait(timeout=1.0):
+                self._stop.wait(LINGER)  # let commits arriving meanwhile join the next batch
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -110,13 +110,22 @@ def record_positions(conn: Connection, consumer: str, keys: Iterable[tuple[str, 
         conn.execute(consumer_inbox.insert(), rows)
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
 def _upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
-    stmt = (
-        stmt.on_conflict_do_update(index_elements=list(key), set_=update) if update else stmt.on_conflict_do_nothing()
-    )
+    """INSERT ... ON CONFLICT (key) DO UPDATE for many rows; the statement is built once per table."""
+    cache_key = (conn.dialect.name, table.fullname)
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+        update = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in key}
+        stmt = (
+            insert.on_conflict_do_update(index_elements=list(key), set_=update)
+            if update
+            else insert.on_conflict_do_nothing()
+        )
+        _UPSERTS[cache_key] = stmt
     conn.execute(stmt, list(rows))
 
 

@@ -1,12 +1,13 @@
 """The outbox relay: publishes a service's recorded events, in order, from its own event store (ARCHITECTURE §5).
 
 It follows the notification log, maps each domain event to its public contract (unpublished events are
-skipped), publishes a batch with pipelined confirms, and only then records the batch's last position. A crash
+skipped), publishes a batch with pipelined confirms, and records the confirmed position (every 100 ms). A crash
 can only cause a re-publish (same ``event_id``), never a loss. One relay runs per service: on PostgreSQL it
 holds an advisory lock, so a second instance waits as a standby.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ToIntegration = Callable[[Any], IntegrationEvent | None]
 LINGER = 0.003  # seconds a woken relay waits so that events committed meanwhile share its batch
+CHECKPOINT_INTERVAL = 0.1  # seconds between recordings of the confirmed position
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class OutboxRelay:
         self.outbound = outbound
         self.batch_size = batch_size
         self.tracking_name = f"relay:{outbound.source}"
-        self.position = 0
+        self.position = 0  # last position confirmed by the broker
+        self.saved = 0  # last position recorded in the store (a crash re-publishes from here)
         self.published = 0
         self._wake: asyncio.Event | None = None
         self._lock_conn: Connection | None = None
@@ -106,8 +109,10 @@ class OutboxRelay:
         wake = self._wake
         self.app.add_listener(lambda _: _call_soon(loop, wake.set))
         await asyncio.to_thread(self._acquire_leadership)
+        checkpoints: asyncio.Task[None] | None = None
         try:
-            self.position = await asyncio.to_thread(self._load_position)
+            self.position = self.saved = await asyncio.to_thread(self._load_position)
+            checkpoints = asyncio.create_task(self._checkpoint_every(CHECKPOINT_INTERVAL))
             backoff = 0.2
             while True:
                 wake.clear()
@@ -126,6 +131,11 @@ class OutboxRelay:
                         continue
                     await asyncio.sleep(LINGER)  # let concurrent commits join the next batch
         finally:
+            if checkpoints is not None:
+                checkpoints.cancel()
+                await asyncio.gather(checkpoints, return_exceptions=True)
+            with contextlib.suppress(Exception):  # best effort: a failed save only means re-publishing
+                await self.checkpoint()
             await asyncio.to_thread(self._release_leadership)
 
     async def relay_once(self) -> int:
@@ -141,11 +151,26 @@ class OutboxRelay:
             }
             with span("relay.publish", attributes):
                 await self.bus.publish(messages)
-        last = notifications[-1].id
-        await asyncio.to_thread(self._save_position, last)
-        self.position = last
+        self.position = notifications[-1].id
         self.published += len(messages)
         return len(notifications)
+
+    async def checkpoint(self) -> None:
+        """Record the confirmed position, if it moved."""
+        position = self.position
+        if position > self.saved:
+            await asyncio.to_thread(self._save_position, position)
+            self.saved = position
+
+    async def _checkpoint_every(self, interval: float) -> None:
+        # Recording the position is a transaction; once per interval instead of once per batch keeps it off the
+        # hot path. A crash re-publishes at most one interval's events, with their stable event_ids.
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.checkpoint()
+            except Exception:
+                log.exception("relay %s could not record its position", self.tracking_name)
 
     def _load_position(self) -> int:
         with self.engine.connect() as conn:
