@@ -10,7 +10,21 @@ from omnibus.customers.domain.errors import (
 )
 from omnibus.customers.domain.site import Site
 
+# Every event of the customers domain, in one place for the relay and the projections that follow them all.
+ALL_EVENTS = (
+    Customer.Created,
+    Customer.Updated,
+    Customer.StatusChanged,
+    Contact.Added,
+    Contact.Updated,
+    Contact.Removed,
+    Site.Added,
+    Site.Updated,
+    Site.Removed,
+)
+
 __all__ = [
+    "ALL_EVENTS",
     "Contact",
     "ContactNotFoundError",
     "Customer",

@@ -4,7 +4,7 @@ from functools import singledispatch
 
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import customers as c
-from omnibus.customers.domain import Contact, Customer, Site
+from omnibus.customers.domain import ALL_EVENTS, Contact, Customer, Site
 from omnibus.platform.eventstore import event_meta, topics_of
 from omnibus.platform.relay import Outbound
 
@@ -87,15 +87,5 @@ def _(e: Site.Removed) -> IntegrationEvent:
 OUTBOUND = Outbound(
     source="customers",
     to_integration=to_integration,
-    topics=topics_of(
-        Customer.Created,
-        Customer.Updated,
-        Customer.StatusChanged,
-        Contact.Added,
-        Contact.Updated,
-        Contact.Removed,
-        Site.Added,
-        Site.Updated,
-        Site.Removed,
-    ),
+    topics=topics_of(*ALL_EVENTS),
 )

@@ -3,7 +3,7 @@
 from functools import singledispatchmethod
 from typing import Any
 
-from omnibus.customers.domain import Contact, Customer, Site
+from omnibus.customers.domain import ALL_EVENTS, Contact, Customer, Site
 from omnibus.customers.readmodel.tables import contacts, customers, sites
 from omnibus.platform.eventstore import topics_of
 from omnibus.platform.projections import Projection
@@ -13,17 +13,7 @@ from omnibus.platform.readmodels import Rows
 class CustomerDirectoryProjection(Projection):
     name = "customer_directory"
     tables = (customers, contacts, sites)
-    topics = topics_of(
-        Customer.Created,
-        Customer.Updated,
-        Customer.StatusChanged,
-        Contact.Added,
-        Contact.Updated,
-        Contact.Removed,
-        Site.Added,
-        Site.Updated,
-        Site.Removed,
-    )
+    topics = topics_of(*ALL_EVENTS)
 
     @singledispatchmethod
     def apply(self, event: Any, rows: Rows) -> None:

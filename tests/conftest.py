@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end journeys: services as separate processes on PostgreSQL and RabbitMQ."""
+"""Fixtures for cross-service tests: services as separate processes on PostgreSQL and RabbitMQ."""
 
 from collections.abc import Iterator
 from pathlib import Path
