@@ -278,10 +278,13 @@ class ServiceApplication(Application[uuid.UUID]):
         self._feed = _ChangeFeed(self.store.datastore, channel, self._listeners)  # type: ignore[attr-defined]
         self._feed.start()
 
-    def close(self) -> None:
+    def stop_change_feed(self) -> None:
         if self._feed is not None:
             self._feed.stop()
             self._feed = None
+
+    def close(self) -> None:
+        self.stop_change_feed()
         super().close()
 
     def read_notifications(self, after: int, limit: int, stop: int | None = None) -> Sequence[Notification]:

@@ -110,7 +110,9 @@ class ServiceRuntime:
         for runner in self.runners.values():
             runner.stop()
         if self.app is not None:
-            self.app.close()
+            # Not app.close(): a cancelled relay's last read may still run in a worker thread, and closing the
+            # store under it crashes SQLite. The connections go with the application object.
+            self.app.stop_change_feed()
 
     async def wait_projected(self, position: int) -> None:
         """Read-your-writes: wait until this service's projections include ``position``."""

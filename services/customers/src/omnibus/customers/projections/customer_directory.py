@@ -1,91 +1,89 @@
 """The customer directory read model: customers, contacts and sites as rows for lists and lookups."""
 
-from functools import singledispatchmethod
+from collections.abc import Callable
 from typing import Any
 
-from omnibus.customers.domain import ALL_EVENTS, Contact, Customer, Site
+from omnibus.customers.domain import Contact, Customer, Site
 from omnibus.customers.readmodel.tables import contacts, customers, sites
 from omnibus.platform.eventstore import topics_of
 from omnibus.platform.projections import Projection
 from omnibus.platform.readmodels import Rows
 
 
+def on_customer_created(e: Customer.Created, rows: Rows) -> None:
+    rows(customers).put(
+        {
+            "customer_id": e.customer_id,
+            "customer_name": e.customer_name,
+            "customer_account_type": e.customer_account_type,
+            "customer_status": e.customer_status,
+            "customer_payment_type": e.customer_payment_type,
+            "customer_enabled": e.customer_enabled,
+            "tax_identifier": e.tax_identifier,
+            "contract_start_date": e.contract_start_date,
+            "contract_end_date": e.contract_end_date,
+            "created": e.timestamp,
+            "last_modified": e.timestamp,
+        }
+    )
+
+
+def on_customer_updated(e: Customer.Updated, rows: Rows) -> None:
+    rows(customers).update(e.customer_id, **e.changes, last_modified=e.timestamp)
+
+
+def on_customer_status_changed(e: Customer.StatusChanged, rows: Rows) -> None:
+    rows(customers).update(e.customer_id, customer_status=e.to_status, last_modified=e.timestamp)
+
+
+def on_contact_added(e: Contact.Added, rows: Rows) -> None:
+    row = {"contact_id": e.contact_id, "customer_id": e.customer_id, "contact_types": [], **e.fields}
+    rows(contacts).put({**row, "created": e.timestamp, "last_modified": e.timestamp})
+
+
+def on_contact_updated(e: Contact.Updated, rows: Rows) -> None:
+    rows(contacts).update(e.contact_id, **e.changes, last_modified=e.timestamp)
+
+
+def on_contact_removed(e: Contact.Removed, rows: Rows) -> None:
+    rows(contacts).delete(e.contact_id)
+
+
+def on_site_added(e: Site.Added, rows: Rows) -> None:
+    row = {"site_id": e.site_id, "customer_id": e.customer_id, **_site_columns(e.fields)}
+    rows(sites).put({**row, "created": e.timestamp, "last_modified": e.timestamp})
+
+
+def on_site_updated(e: Site.Updated, rows: Rows) -> None:
+    rows(sites).update(e.site_id, **_site_columns(e.changes), last_modified=e.timestamp)
+
+
+def on_site_removed(e: Site.Removed, rows: Rows) -> None:
+    rows(sites).delete(e.site_id)
+
+
+HANDLERS: dict[type, Callable[[Any, Rows], None]] = {
+    Customer.Created: on_customer_created,
+    Customer.Updated: on_customer_updated,
+    Customer.StatusChanged: on_customer_status_changed,
+    Contact.Added: on_contact_added,
+    Contact.Updated: on_contact_updated,
+    Contact.Removed: on_contact_removed,
+    Site.Added: on_site_added,
+    Site.Updated: on_site_updated,
+    Site.Removed: on_site_removed,
+}
+
+
 class CustomerDirectoryProjection(Projection):
     name = "customer_directory"
     tables = (customers, contacts, sites)
-    topics = topics_of(*ALL_EVENTS)
+    topics = topics_of(*HANDLERS)
 
-    @singledispatchmethod
     def apply(self, event: Any, rows: Rows) -> None:
-        """Events of other kinds do not change the directory."""
-
-    @apply.register
-    def _(self, e: Customer.Created, rows: Rows) -> None:
-        rows(customers).put(
-            {
-                "customer_id": e.customer_id,
-                "customer_name": e.customer_name,
-                "customer_account_type": e.customer_account_type,
-                "customer_status": e.customer_status,
-                "customer_payment_type": e.customer_payment_type,
-                "customer_enabled": e.customer_enabled,
-                "tax_identifier": e.tax_identifier,
-                "contract_start_date": e.contract_start_date,
-                "contract_end_date": e.contract_end_date,
-                "created": e.timestamp,
-                "last_modified": e.timestamp,
-            }
-        )
-
-    @apply.register
-    def _(self, e: Customer.Updated, rows: Rows) -> None:
-        rows(customers).update(e.customer_id, **e.changes, last_modified=e.timestamp)
-
-    @apply.register
-    def _(self, e: Customer.StatusChanged, rows: Rows) -> None:
-        rows(customers).update(e.customer_id, customer_status=e.to_status, last_modified=e.timestamp)
-
-    @apply.register
-    def _(self, e: Contact.Added, rows: Rows) -> None:
-        fields = {"contact_types": [], **e.fields}
-        rows(contacts).put(
-            {
-                "contact_id": e.contact_id,
-                "customer_id": e.customer_id,
-                **fields,
-                "created": e.timestamp,
-                "last_modified": e.timestamp,
-            }
-        )
-
-    @apply.register
-    def _(self, e: Contact.Updated, rows: Rows) -> None:
-        rows(contacts).update(e.contact_id, **e.changes, last_modified=e.timestamp)
-
-    @apply.register
-    def _(self, e: Contact.Removed, rows: Rows) -> None:
-        rows(contacts).delete(e.contact_id)
-
-    @apply.register
-    def _(self, e: Site.Added, rows: Rows) -> None:
-        fields = _site_columns(e.fields)
-        rows(sites).put(
-            {
-                "site_id": e.site_id,
-                "customer_id": e.customer_id,
-                **fields,
-                "created": e.timestamp,
-                "last_modified": e.timestamp,
-            }
-        )
-
-    @apply.register
-    def _(self, e: Site.Updated, rows: Rows) -> None:
-        rows(sites).update(e.site_id, **_site_columns(e.changes), last_modified=e.timestamp)
-
-    @apply.register
-    def _(self, e: Site.Removed, rows: Rows) -> None:
-        rows(sites).delete(e.site_id)
+        handler = HANDLERS.get(type(event))
+        if handler is not None:  # events of other kinds do not change the directory
+            handler(event, rows)
 
 
 def _site_columns(fields: dict[str, Any]) -> dict[str, Any]:
