@@ -354,3 +354,25 @@ def test_a_large_batch_upserts_and_deletes_exactly_like_a_small_one(engine: Engi
     assert stored[1] == {"id": 1, "name": "renamed1", "tags": []}
     assert 0 not in stored and 3 not in stored
     assert stored[count] == {"id": count, "name": None, "tags": {"k": count}}
+
+
+def test_tables_of_the_same_name_in_two_services_keep_their_own_columns(tmp_path_factory) -> None:
+    """Two services of one process (the embedded mode) may both own a table called like this one."""
+    name = unique_name("directory")
+    engines, tables = [], []
+    for service, column in (("one", "alpha"), ("two", "beta")):
+        folder = tmp_path_factory.mktemp(service)
+        engine = create_read_engine(ServiceSettings(database_url=f"sqlite:///{folder}").for_service(service))
+        table = Table(name, MetaData(), Column("id", Integer, primary_key=True), Column(column, String(10)))
+        table.metadata.create_all(engine)
+        engines.append(engine)
+        tables.append(table)
+
+    for engine, table in zip(engines, tables, strict=True):
+        with engine.begin() as conn:
+            rows = Rows(conn)
+            rows(table).put({"id": 1, table.columns[1].name: "x"})
+            rows.flush()
+
+    assert stored_rows(engines[0], tables[0]) == [{"id": 1, "alpha": "x"}]
+    assert stored_rows(engines[1], tables[1]) == [{"id": 1, "beta": "x"}]

@@ -110,12 +110,12 @@ def record_positions(conn: Connection, consumer: str, keys: Iterable[tuple[str, 
         conn.execute(consumer_inbox.insert(), rows)
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}
+_UPSERTS: dict[tuple[str, Table], Any] = {}
 
 
 def _upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT ... ON CONFLICT (key) DO UPDATE for many rows; the statement is built once per table."""
-    cache_key = (conn.dialect.name, table.fullname)
+    cache_key = (conn.dialect.name, table)  # the Table object: two services may both have a table of one name
     stmt = _UPSERTS.get(cache_key)
     if stmt is None:
         insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
