@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import aio_pika
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.exc import ProgrammingError
 
 from omnibus.customers.application import CustomersApp
 from omnibus.platform.eventstore import eventstore_env
@@ -107,3 +108,28 @@ async def _declare_audit_queue(amqp_url: str) -> None:
 
 def _assert(condition: bool) -> None:
     assert condition
+
+
+def test_a_standby_relay_takes_over_when_the_active_one_dies(launch, databases, service_env) -> None:
+    amqp_url = service_env["OMNIBUS_AMQP_URL"]
+    asyncio.run(_declare_audit_queue(amqp_url))
+    first = launch("customers", role="workers")
+    engine = create_engine(databases["customers"].replace("postgresql://", "postgresql+psycopg://"))
+    head = record_customers(databases["customers"], 50)
+
+    def relayed(position: int) -> None:
+        try:
+            with engine.connect() as conn:
+                assert read_position(conn, "relay:customers") == position
+        except ProgrammingError as error:  # the workers process has not created its tables yet
+            raise AssertionError(str(error)) from None
+
+    eventually(lambda: relayed(head), timeout=30)
+    launch("customers", role="workers")  # stands by: the first holds the relay's advisory lock
+    first.kill()
+    head = record_customers(databases["customers"], 50)
+
+    eventually(lambda: relayed(head), timeout=30)
+    engine.dispose()
+    delivered = {str(m.headers["event_id"]) for m in asyncio.run(drain(amqp_url))}
+    assert len(delivered) == head

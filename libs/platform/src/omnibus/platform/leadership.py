@@ -20,16 +20,15 @@ def acquire(engine: Engine, name: str, stop: threading.Event | None = None) -> C
         return None
     key = zlib.crc32(name.encode())
     conn = engine.connect()
+    waiter = stop if stop is not None else threading.Event()
     announced = False
     while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
         conn.rollback()
         if not announced:
             log.info("%s: another instance is active; standing by", name)
             announced = True
-        if stop is not None and stop.wait(2.0):
+        if waiter.wait(2.0):
             conn.close()
             return None
-        if stop is None:
-            threading.Event().wait(2.0)
     conn.commit()
     return conn

@@ -9,6 +9,7 @@ holds an advisory lock, so a second instance waits as a standby.
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,7 @@ class OutboxRelay:
         self.published = 0
         self._wake: asyncio.Event | None = None
         self._lock_conn: Connection | None = None
+        self.stopping = threading.Event()  # ends a standby's wait for the lead (it runs in a worker thread)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -181,7 +183,7 @@ class OutboxRelay:
             write_position(conn, self.tracking_name, position)
 
     def _acquire_leadership(self) -> None:
-        self._lock_conn = leadership.acquire(self.engine, self.tracking_name)
+        self._lock_conn = leadership.acquire(self.engine, self.tracking_name, self.stopping)
 
     def _release_leadership(self) -> None:
         if self._lock_conn is not None:

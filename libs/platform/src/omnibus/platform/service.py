@@ -104,6 +104,8 @@ class ServiceRuntime:
             await asyncio.to_thread(self.parts.seed_demo_data)
 
     async def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stopping.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
