@@ -94,7 +94,9 @@ def test_relay_killed_mid_stream_then_restarted_delivers_every_event_in_order(la
     assert len(first_seen) == EVENTS
     positions = list(first_seen.values())
     assert positions == sorted(positions)
-    assert len(messages) - EVENTS <= 200  # re-published at most the unconfirmed tail (two batches)
+    # Re-published: at most what was confirmed since the last checkpoint (100 ms at ~3-5k events/s) and the
+    # batch in flight; never the stream from the start.
+    assert len(messages) - EVENTS <= 1_000
 
 
 async def _declare_audit_queue(amqp_url: str) -> None:
