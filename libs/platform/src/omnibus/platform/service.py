@@ -167,7 +167,12 @@ class StoredPositions:
 
     async def _poll(self) -> None:
         while self._waiters:
-            self.known = await asyncio.to_thread(self._read)
+            try:
+                self.known = await asyncio.to_thread(self._read)
+            except Exception:  # database unreachable: the waiters time out and log; keep watching meanwhile
+                log.exception("cannot read the projection positions of %s", self.names)
+                await asyncio.sleep(0.5)
+                continue
             for _, future in [w for w in self._waiters if w[0] <= self.known]:
                 if not future.done():
                     future.set_result(None)
