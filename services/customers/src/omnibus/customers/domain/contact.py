@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from omnibus.customers.domain.errors import UnknownFieldError
+from omnibus.customers.domain.errors import check_fields
 
 CONTACT_TYPES = ("primary", "billing", "technical")
 FIELDS = ("contact_firstname", "contact_lastname", "contact_email", "contact_phone", "contact_types", "user_id")
@@ -32,7 +32,7 @@ class Contact(Aggregate):
 
     @event(Added)
     def __init__(self, contact_id: int, customer_id: int, fields: dict[str, Any]) -> None:
-        _check_fields(fields)
+        check_fields(fields, FIELDS)
         self.contact_id = contact_id
         self.customer_id = customer_id
         self.removed = False
@@ -47,7 +47,7 @@ class Contact(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
-        _check_fields(changes)
+        check_fields(changes, FIELDS)
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if real:
             self._updated(contact_id=self.contact_id, customer_id=self.customer_id, changes=real)
@@ -68,9 +68,3 @@ class Contact(Aggregate):
 
     def public_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
-
-
-def _check_fields(fields: dict[str, Any]) -> None:
-    unknown = set(fields) - set(FIELDS)
-    if unknown:
-        raise UnknownFieldError(sorted(unknown))

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from omnibus.customers.domain.errors import InvalidCustomerError, UnknownFieldError
+from omnibus.customers.domain.errors import InvalidCustomerError, check_fields
 
 STATUSES = ("Open", "Closed", "Suspended", "Archived")
 ACCOUNT_TYPES = ("Individual", "Business")
@@ -75,9 +75,7 @@ class Customer(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
-        unknown = set(changes) - set(UPDATABLE)
-        if unknown:
-            raise UnknownFieldError(sorted(unknown))
+        check_fields(changes, UPDATABLE)
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         start = real.get("contract_start_date", self.contract_start_date)
         end = real.get("contract_end_date", self.contract_end_date)

@@ -42,3 +42,10 @@ class UnknownFieldError(CustomersError):
     def __init__(self, names: list[str]) -> None:
         super().__init__(f"Unknown or read-only field(s): {', '.join(names)}")
         self.details = names
+
+
+def check_fields(fields: dict[str, object], allowed: tuple[str, ...]) -> None:
+    """Refuse any field name outside ``allowed`` (one rule for customers, contacts and sites)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise UnknownFieldError(sorted(unknown))

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from omnibus.customers.domain.errors import UnknownFieldError
+from omnibus.customers.domain.errors import check_fields
 
 FIELDS = (
     "site_name",
@@ -44,7 +44,7 @@ class Site(Aggregate):
 
     @event(Added)
     def __init__(self, site_id: int, customer_id: int, fields: dict[str, Any]) -> None:
-        _check_fields(fields)
+        check_fields(fields, FIELDS)
         self.site_id = site_id
         self.customer_id = customer_id
         self.removed = False
@@ -53,7 +53,7 @@ class Site(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
-        _check_fields(changes)
+        check_fields(changes, FIELDS)
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if real:
             self._updated(site_id=self.site_id, customer_id=self.customer_id, changes=real)
@@ -74,9 +74,3 @@ class Site(Aggregate):
 
     def public_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
-
-
-def _check_fields(fields: dict[str, Any]) -> None:
-    unknown = set(fields) - set(FIELDS)
-    if unknown:
-        raise UnknownFieldError(sorted(unknown))
