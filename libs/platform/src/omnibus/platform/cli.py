@@ -86,7 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_replay)
 
     projections = commands.add_parser("projections", help="read-model tools").add_subparsers()
-    rebuild = projections.add_parser("rebuild", help="empty a projection and replay it from zero")
+    rebuild = projections.add_parser(
+        "rebuild", help="replay a projection from zero into shadow tables while the live one serves, then switch"
+    )
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
     rebuild.set_defaults(handler=_rebuild)
