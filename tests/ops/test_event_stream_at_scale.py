@@ -154,4 +154,5 @@ def test_replay_and_rebuild_of_a_million_events_with_concurrent_writers(
     live = during_replay.created + during_rebuild.created
     assert names == {**{FIRST_BULK_ID + n: f"Bulk {FIRST_BULK_ID + n}" for n in range(CUSTOMERS)}, **dict(live)}
     assert len(contacts) == len(sites) == CUSTOMERS + len(live)
-    print(f"\nreplay {len(positions) / replay_seconds:,.0f} events/s; rebuild {app.max_notification_id() / rebuild_seconds:,.0f} events/s")
+    replay_rate, rebuild_rate = len(positions) / replay_seconds, app.max_notification_id() / rebuild_seconds
+    print(f"\nreplay {replay_rate:,.0f} events/s; rebuild {rebuild_rate:,.0f} events/s")
