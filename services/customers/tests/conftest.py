@@ -9,6 +9,7 @@ breaks read-your-writes; reported to the platform owners). Switch back once ``cr
 """
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,6 +120,11 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def new_service(self, customer_id: int, **overrides: Any) -> dict[str, Any]:
+        response = self.put("/crm/service/", json=service_body(customer_id=customer_id, **overrides))
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def from_address(self, host: str) -> TestClient:
         """A client calling from another address (the service is already running)."""
         return TestClient(self.asgi, client=(host, 40000), raise_server_exceptions=False)
@@ -178,12 +184,30 @@ def site_body(**overrides: Any) -> dict[str, Any]:
     }
 
 
+def service_body(**overrides: Any) -> dict[str, Any]:
+    """``PUT /crm/service/`` as the reference playbooks send it (provisioning.md §4; customers.md §4.4)."""
+    return {
+        "product_id": 456,
+        "service_name": "Mobile SIM - 0412345678",
+        "service_uuid": f"Mobile_{uuid.uuid4().hex[:8]}",
+        "service_status": "Active",
+        "service_type": "mobile",
+        "service_billed": True,
+        "service_taxable": True,
+        "service_provisioned_date": "2025-01-04T10:30:00+0000",
+        "retail_cost": 30,
+        "wholesale_cost": 5,
+        "provisioning_play": "play_psim_only",
+        "provisioning_json_vars": '{"imsi": "001010000000001"}',
+        **overrides,
+    }
+
+
 @contextmanager
-def running_api(database_url: str) -> Iterator[Api]:
+def running_api(database_url: str, crm_config: dict[str, Any] | None = None) -> Iterator[Api]:
     key = Ed25519PrivateKey.generate()
-    infra = Infrastructure(
-        InMemoryBus(), Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key())
-    )
+    config = parse_crm_config(CRM_CONFIG if crm_config is None else crm_config)
+    infra = Infrastructure(InMemoryBus(), Authenticator(config=config, public_key=key.public_key()))
     runtime = build(ServiceSettings(database_url=database_url).for_service("customers"), infra)
     asgi = Dispatcher(embedded_app(infra, [runtime]))
     assert isinstance(infra.bus, InMemoryBus) and isinstance(runtime.app, CustomersApp)
@@ -204,6 +228,12 @@ def api(tmp_path: Path) -> Iterator[Api]:
         yield running
 
 
+@pytest.fixture
+def api_with_config(tmp_path: Path) -> Callable[[dict[str, Any]], Any]:
+    """Starts the service with extra crm_config.yaml keys: ``with api_with_config({"service_types": [...]}) as api``."""
+    return lambda extra: running_api(f"sqlite:///{tmp_path}", {**CRM_CONFIG, **extra})
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
 def api_on_each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The service on the embedded store, then on a fresh PostgreSQL database."""
@@ -222,6 +252,12 @@ def a_customer() -> Callable[..., dict[str, Any]]:
 def a_contact() -> Callable[..., dict[str, Any]]:
     """Builder of a contact body (add ``customer_id`` for ``PUT /crm/contact/``)."""
     return contact_body
+
+
+@pytest.fixture
+def a_service() -> Callable[..., dict[str, Any]]:
+    """Builder of a service body (add ``customer_id`` for ``PUT /crm/service/``); a fresh ``service_uuid`` each."""
+    return service_body
 
 
 @pytest.fixture

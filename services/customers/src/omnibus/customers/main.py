@@ -1,6 +1,7 @@
 """Composition root of the customers service: builds everything from settings; nothing happens at import."""
 
-from omnibus.customers.api.routes import contacts, customers, sites
+from omnibus.customers.api.routes import contacts, customers, services, sites
+from omnibus.customers.api.service_schemas import DEFAULT_SERVICE_TYPES
 from omnibus.customers.application import CustomersApp
 from omnibus.customers.demo import seed_demo_customers
 from omnibus.customers.integration.outbound import OUTBOUND
@@ -15,15 +16,21 @@ from omnibus.platform.settings import ServiceSettings
 def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
     app = CustomersApp(env=eventstore_env(settings, CustomersApp.name))
     parts = ServiceParts(
-        routers=(customers.router, contacts.router, sites.router),
+        routers=(customers.router, contacts.router, sites.router, services.router),
         app=app,
         outbound=OUTBOUND,
         projections=(CustomerDirectoryProjection(),),
         metadata=(metadata,),
-        state={"customers_app": app},
+        state={"customers_app": app, "service_types": _service_types(infra)},
         seed_demo_data=lambda: seed_demo_customers(app),
     )
     return ServiceRuntime("customers", settings, infra, create_read_engine(settings), parts)
+
+
+def _service_types(infra: Infrastructure) -> tuple[str, ...]:
+    """crm_config.yaml ``service_types`` (a list), else the documented union (D52)."""
+    configured = infra.authenticator.config.raw.get("service_types")
+    return tuple(str(t) for t in configured) if isinstance(configured, list) and configured else DEFAULT_SERVICE_TYPES
 
 
 definition = ServiceDefinition(name="customers", build=build)

@@ -1,6 +1,6 @@
 """Read-model tables of the customers service (lists, per-customer lookups, filters, sorting)."""
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Index, MetaData, Numeric, String, Table, Text
 
 metadata = MetaData()
 
@@ -54,6 +54,65 @@ sites = Table(
     Column("google_maps_place_id", String(255)),
     Column("plus_code", String(16)),
     Column("address_source", String(10)),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+services = Table(
+    "customer_directory_services",
+    metadata,
+    Column("service_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("product_id", BigInteger),
+    Column("site_id", BigInteger),
+    Column("service_name", String(255), nullable=False),
+    Column("service_type", String(50)),
+    Column("service_uuid", String(64), nullable=False, index=True),
+    Column("icon", String(100)),
+    Column("service_status", String(20), nullable=False, index=True),
+    Column("service_provisioned_date", DateTime(timezone=True)),
+    Column("service_active_date", DateTime(timezone=True)),
+    Column("service_deactivate_date", DateTime(timezone=True), index=True),
+    Column("contract_end_date", DateTime(timezone=True)),
+    Column("retail_cost", Numeric(14, 2), nullable=False),
+    Column("wholesale_cost", Numeric(14, 2), nullable=False),
+    Column("service_billed", Boolean, nullable=False),
+    Column("service_taxable", Boolean, nullable=False),
+    Column("invoiced", Boolean, nullable=False),
+    Column("promo_code", String(100)),
+    Column("service_visible_to_customer", Boolean, nullable=False),
+    Column("service_usage_visible_to_customer", Boolean, nullable=False),
+    Column("provisioning_play", String(255)),
+    Column("provisioning_json_vars", Text),
+    Column("deprovisioning_play", String(255)),
+    Column("deprovisioning_json_vars", Text),
+    Column("bundled_parent", BigInteger),
+    Column("service_notes", Text),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+attributes = Table(
+    "customer_directory_attributes",
+    metadata,
+    Column("attribute_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("attribute_name", String(150), nullable=False),
+    Column("attribute_value", String(150), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+tags = Table(
+    "customer_directory_tags",
+    metadata,
+    Column("tag_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("tag_text", String(100), nullable=False),
+    Column("tag_hex_color", String(6), nullable=False),
+    Column("tag_link", String(2048)),
+    Column("tag_active_date", DateTime(timezone=True), nullable=False),
+    Column("tag_deactivate_date", DateTime(timezone=True), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("last_modified", DateTime(timezone=True), nullable=False),
 )
