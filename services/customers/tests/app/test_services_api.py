@@ -461,3 +461,11 @@ def test_service_types_come_from_the_configuration_when_set(api_with_config, a_s
         refused = api.put("/crm/service/", json=a_service(customer_id=customer["customer_id"], service_type="mobile"))
 
     assert (ok.status_code, refused.status_code) == (200, 400)
+
+
+def test_empty_play_variables_are_stored_as_null(api):
+    customer = api.new_customer()
+
+    record = api.new_service(customer["customer_id"], provisioning_json_vars="", deprovisioning_json_vars=None)
+
+    assert (record["provisioning_json_vars"], record["deprovisioning_json_vars"]) == (None, None)

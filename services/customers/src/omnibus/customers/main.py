@@ -1,6 +1,6 @@
 """Composition root of the customers service: builds everything from settings; nothing happens at import."""
 
-from omnibus.customers.api.routes import contacts, customers, services, sites
+from omnibus.customers.api.routes import attributes, contacts, customers, services, sites, tags
 from omnibus.customers.api.service_schemas import DEFAULT_SERVICE_TYPES
 from omnibus.customers.application import CustomersApp
 from omnibus.customers.demo import seed_demo_customers
@@ -16,7 +16,14 @@ from omnibus.platform.settings import ServiceSettings
 def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
     app = CustomersApp(env=eventstore_env(settings, CustomersApp.name))
     parts = ServiceParts(
-        routers=(customers.router, contacts.router, sites.router, services.router),
+        routers=(
+            customers.router,
+            contacts.router,
+            sites.router,
+            services.router,
+            attributes.router,
+            tags.router,
+        ),
         app=app,
         outbound=OUTBOUND,
         projections=(CustomerDirectoryProjection(),),

@@ -90,7 +90,7 @@ ServiceStatus = Annotated[
     Literal["Active", "Inactive", "Suspended", "Deactivated"], BeforeValidator(_one_of(SERVICE_STATUSES))
 ]
 Money = Annotated[Decimal, BeforeValidator(_money), Field(ge=0, le=Decimal("999999999999"))]
-JsonVars = Annotated[str | None, BeforeValidator(_json_vars), Field(max_length=65535)]
+JsonVars = Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)]
 Id = Annotated[int, Field(ge=1)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Short = Annotated[str | None, Field(max_length=100)]
