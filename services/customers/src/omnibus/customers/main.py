@@ -1,11 +1,12 @@
 """Composition root of the customers service: builds everything from settings; nothing happens at import."""
 
-from omnibus.customers.api.routes import attributes, contacts, customers, services, sites, tags
+from omnibus.customers.api.routes import attributes, contacts, customers, search, services, sites, tags
 from omnibus.customers.api.service_schemas import DEFAULT_SERVICE_TYPES
 from omnibus.customers.application import CustomersApp
 from omnibus.customers.demo import seed_demo_customers
 from omnibus.customers.integration.outbound import OUTBOUND
 from omnibus.customers.projections.customer_directory import CustomerDirectoryProjection
+from omnibus.customers.projections.search_index import SearchIndexProjection
 from omnibus.customers.readmodel.tables import metadata
 from omnibus.platform.eventstore import eventstore_env
 from omnibus.platform.readmodels import create_read_engine
@@ -23,10 +24,11 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
             services.router,
             attributes.router,
             tags.router,
+            search.router,
         ),
         app=app,
         outbound=OUTBOUND,
-        projections=(CustomerDirectoryProjection(),),
+        projections=(CustomerDirectoryProjection(), SearchIndexProjection()),
         metadata=(metadata,),
         state={"customers_app": app, "service_types": _service_types(infra)},
         seed_demo_data=lambda: seed_demo_customers(app),

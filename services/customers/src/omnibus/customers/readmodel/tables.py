@@ -1,6 +1,20 @@
 """Read-model tables of the customers service (lists, per-customer lookups, filters, sorting)."""
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Index, MetaData, Numeric, String, Table, Text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    event,
+)
 
 metadata = MetaData()
 
@@ -115,4 +129,27 @@ tags = Table(
     Column("tag_deactivate_date", DateTime(timezone=True), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+# Global search (customers.md §2.10, §4.7): one row per searchable item, matched by substring on ``search_text``
+# (lower-cased). On PostgreSQL a trigram GIN index serves ``LIKE '%term%'``; SQLite (embedded mode) scans.
+search_items = Table(
+    "search_index_items",
+    metadata,
+    Column("item_type", String(20), primary_key=True),
+    Column("item_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger),
+    Column("name", String(255), nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("customer_status", String(20)),  # customer rows only: the Closed filter applies to them alone (D48)
+    Column("fields", JSON, nullable=False),  # the source fields, to recompute search_text on partial updates
+)
+Index(
+    "ix_search_index_items_trgm",
+    search_items.c.search_text,
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+event.listen(
+    search_items, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
 )
