@@ -143,6 +143,7 @@ MINIMAL = {
     c.CustomerTagAdded: {"tag_id": 6, "customer_id": 1, "tag_text": "VIP", "tag_hex_color": "FFD700"},
     c.CustomerTagUpdated: {"tag_id": 6, "customer_id": 1, "changed_fields": ["tag_text"], "tag_text": "VIP+"},
     c.CustomerTagRemoved: {"tag_id": 6, "customer_id": 1},
+    c.ActivityNoteAdded: {"customer_id": 1, "activity_id": "0b5d3c1e-1b1e-5c8e-9d5e-1a2b3c4d5e6f"},
 }
 
 

@@ -29,7 +29,7 @@ from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.bus import OutgoingMessage
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.runtime import Dispatcher, embedded_app
-from omnibus.platform.service import Infrastructure
+from omnibus.platform.service import Infrastructure, ServiceRuntime
 from omnibus.platform.settings import ServiceSettings
 from omnibus.testing.helpers import eventually
 
@@ -61,6 +61,7 @@ class Api:
     bus: InMemoryBus
     signing_key: Ed25519PrivateKey
     app: CustomersApp
+    runtime: ServiceRuntime
 
     def token(self, *permissions: str, sub: str = str(USER_ID), customer_id: int | None = None) -> str:
         claims: dict[str, Any] = {
@@ -215,7 +216,7 @@ def running_api(database_url: str, crm_config: dict[str, Any] | None = None) -> 
         # Domain errors (404, 400) are answered by the catch-all handler, which Starlette re-raises after the
         # response is sent; look at the responses, not at the re-raised exceptions.
         with TestClient(asgi, raise_server_exceptions=False) as client:
-            yield Api(client=client, asgi=asgi, bus=infra.bus, signing_key=key, app=runtime.app)
+            yield Api(client=client, asgi=asgi, bus=infra.bus, signing_key=key, app=runtime.app, runtime=runtime)
     finally:
         runtime.app.close()
         runtime.engine.dispose()

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from omnibus.contracts import customers as contracts
-from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Service, Site, Tag
+from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Note, Service, Site, Tag
 from omnibus.customers.domain.service import with_defaults
 from omnibus.customers.integration.outbound import OUTBOUND, to_integration
 from omnibus.platform.eventstore import aggregate_uuid, topics_of
@@ -229,8 +229,10 @@ def test_every_published_contract_is_reachable_from_a_domain_event():
     tag = a_tag()
     tag.update({"tag_text": "Paid"})
     tag.remove()
+    note = Note(customer_id=12, note="Called about the invoice")
 
     events = [
+        *note.collect_events(),
         *customer.collect_events(),
         *contact.collect_events(),
         *site.collect_events(),

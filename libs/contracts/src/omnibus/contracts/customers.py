@@ -308,6 +308,17 @@ class CustomerTagRemoved(_TagEvent):
     name: ClassVar[str] = "CustomerTagRemoved"
 
 
+class ActivityNoteAdded(_CustomersEvent):
+    """Staff added a manual note to a customer's activity log (D49)."""
+
+    name: ClassVar[str] = "ActivityNoteAdded"
+    aggregate_type: ClassVar[str] = "Note"
+
+    customer_id: int = Field(description="Customer the note is about")
+    activity_id: str = Field(description="The log entry's id")
+    by: int | str | None = Field(default=None, description="Acting user id or API key")
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CustomerCreated,
     CustomerUpdated,
@@ -331,4 +342,5 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CustomerTagAdded,
     CustomerTagUpdated,
     CustomerTagRemoved,
+    ActivityNoteAdded,
 )

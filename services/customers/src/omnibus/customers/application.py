@@ -14,6 +14,7 @@ from omnibus.customers.domain import (
     ContactNotFoundError,
     Customer,
     CustomerNotFoundError,
+    Note,
     Service,
     ServiceNotFoundError,
     Site,
@@ -255,6 +256,13 @@ class CustomersApp(ServiceApplication):
         if tag.removed:
             raise TagNotFoundError(tag_id)
         return tag
+
+    def add_note(self, customer_id: int, note: str) -> Note:
+        """A manual entry in the customer's activity log (D49)."""
+        self.get_customer(customer_id)
+        entry = Note(customer_id=customer_id, note=note)
+        self.save(entry)
+        return entry
 
     def _check_links(self, customer_id: int, fields: dict[str, Any]) -> None:
         """A service's site and bundle parent must be the same customer's."""

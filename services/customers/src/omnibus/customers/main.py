@@ -1,10 +1,11 @@
 """Composition root of the customers service: builds everything from settings; nothing happens at import."""
 
-from omnibus.customers.api.routes import attributes, contacts, customers, search, services, sites, tags
+from omnibus.customers.api.routes import activity, attributes, contacts, customers, search, services, sites, tags
 from omnibus.customers.api.service_schemas import DEFAULT_SERVICE_TYPES
 from omnibus.customers.application import CustomersApp
 from omnibus.customers.demo import seed_demo_customers
 from omnibus.customers.integration.outbound import OUTBOUND
+from omnibus.customers.projections.activity_log import ActivityLogProjection
 from omnibus.customers.projections.customer_directory import CustomerDirectoryProjection
 from omnibus.customers.projections.search_index import SearchIndexProjection
 from omnibus.customers.readmodel.tables import metadata
@@ -25,10 +26,11 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
             attributes.router,
             tags.router,
             search.router,
+            activity.router,
         ),
         app=app,
         outbound=OUTBOUND,
-        projections=(CustomerDirectoryProjection(), SearchIndexProjection()),
+        projections=(CustomerDirectoryProjection(), SearchIndexProjection(), ActivityLogProjection()),
         metadata=(metadata,),
         state={"customers_app": app, "service_types": _service_types(infra)},
         seed_demo_data=lambda: seed_demo_customers(app),

@@ -123,3 +123,7 @@ def tag_row_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def activity_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "at": iso_z(row["at"])}

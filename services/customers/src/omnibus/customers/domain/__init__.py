@@ -12,6 +12,7 @@ from omnibus.customers.domain.errors import (
     SiteNotFoundError,
     TagNotFoundError,
 )
+from omnibus.customers.domain.note import Note
 from omnibus.customers.domain.service import Service
 from omnibus.customers.domain.site import Site
 from omnibus.customers.domain.tag import Tag
@@ -41,6 +42,7 @@ ALL_EVENTS = (
     Tag.Added,
     Tag.Updated,
     Tag.Removed,
+    Note.Added,
 )
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Customer",
     "CustomerNotFoundError",
     "CustomersError",
+    "Note",
     "Service",
     "ServiceNotFoundError",
     "Site",

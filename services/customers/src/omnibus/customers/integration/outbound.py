@@ -4,8 +4,8 @@ from functools import singledispatch
 
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import customers as c
-from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Service, Site, Tag
-from omnibus.platform.eventstore import event_meta, topics_of
+from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Note, Service, Site, Tag
+from omnibus.platform.eventstore import event_id, event_meta, topics_of
 from omnibus.platform.relay import Outbound
 
 
@@ -196,6 +196,12 @@ def _(e: Tag.Updated) -> IntegrationEvent:
 @to_integration.register
 def _(e: Tag.Removed) -> IntegrationEvent:
     return c.CustomerTagRemoved(tag_id=e.tag_id, customer_id=e.customer_id)
+
+
+@to_integration.register
+def _(e: Note.Added) -> IntegrationEvent:
+    activity_id = str(event_id(e.originator_id, e.originator_version))
+    return c.ActivityNoteAdded(customer_id=e.customer_id, activity_id=activity_id, by=_acting(e))
 
 
 OUTBOUND = Outbound(

@@ -1,8 +1,8 @@
 """Global search (customers.md §4.7; D48): substring match over every searchable item, ranked, paged.
 
 Same results on both stores: ``search_text`` is lower-cased by the projection and matched with ``LIKE '%term%'``.
-On PostgreSQL the trigram GIN index answers that LIKE without a scan (bench/search.py); SQLite scans, which is fine
-for the embedded mode's data.
+On PostgreSQL a trigram GIN index answers that LIKE without a scan, and one index scan gives both the page and the
+count (bench/search.py). SQLite scans, which suits the embedded mode's data.
 """
 
 from collections.abc import Collection
@@ -31,19 +31,25 @@ def search_everything(
     lowered = term.lower()
     branches = [_matching(table, lowered, types, include_closed) for table in SEARCHED]
     found = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("found")
-    total = conn.execute(select(func.count()).select_from(found)).scalar_one()
-    if total == 0:
-        return [], 0
     name = func.lower(found.c.name)
     relevance = case((name == lowered, 0), (name.like(f"{escape_like(lowered)}%", escape="\\"), 1), else_=2)
     type_rank = case({t: i for i, t in enumerate(TYPE_ORDER)}, value=found.c.item_type, else_=len(TYPE_ORDER))
     page = (
-        select(found.c.item_type, found.c.item_id, found.c.customer_id, found.c.name)
+        select(
+            found.c.item_type, found.c.item_id, found.c.customer_id, found.c.name, func.count().over().label("total")
+        )
         .order_by(relevance, type_rank, found.c.item_id)
         .offset(offset)
         .limit(limit)
     )
-    return [dict(r) for r in conn.execute(page).mappings()], int(total)
+    rows = [dict(r) for r in conn.execute(page).mappings()]  # one index scan gives the page and the count
+    if rows:
+        total = rows[0]["total"]
+    elif offset == 0:
+        total = 0
+    else:  # a page past the end still reports how many there are
+        total = conn.execute(select(func.count()).select_from(found)).scalar_one()
+    return [{k: v for k, v in r.items() if k != "total"} for r in rows], int(total)
 
 
 def _matching(table: Table, lowered: str, types: Collection[str], include_closed: bool) -> Select[Any]:

@@ -153,3 +153,27 @@ Index(
 event.listen(
     search_items, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
 )
+
+# Activity log (customers.md §2.7, D49): one entry per event that concerns a customer. ``activity_id`` is the source
+# event's id (the relay publishes it as ``event_id``), so entries are stable across rebuilds and unique across
+# contexts when other contexts' events are added.
+activity = Table(
+    "activity_log_entries",
+    metadata,
+    Column("activity_id", String(36), primary_key=True),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("actor_user_id", BigInteger),
+    Column("impersonating_user_id", BigInteger),
+    Column("api_key_id", String(100)),
+    Column("channel", String(20)),
+    Column("client_ip", String(45)),
+    Column("entity_type", String(30), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("summary", String(500), nullable=False),
+    Column("source_event_id", String(36), nullable=False),
+    Column("note", Text),
+    Index("ix_activity_log_entries_customer_at", "customer_id", "at"),
+)
