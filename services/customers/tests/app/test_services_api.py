@@ -1,9 +1,12 @@
 """Service record endpoints over HTTP (customers.md §2.6, §3, §4.4-§4.6; D2, D3, D37, D50, D51, D52, D75)."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from omnibus.customers.domain.errors import ServiceUuidTakenError
 
 FULL_PERMS = ("view_customer_service", "create_customer_service", "update_customer_service", "delete_customer_service")
 
@@ -469,3 +472,21 @@ def test_empty_play_variables_are_stored_as_null(api):
     record = api.new_service(customer["customer_id"], provisioning_json_vars="", deprovisioning_json_vars=None)
 
     assert (record["provisioning_json_vars"], record["deprovisioning_json_vars"]) == (None, None)
+
+
+def test_concurrent_creates_with_one_service_uuid_make_exactly_one_service(api_on_each_store):
+    customer = api_on_each_store.new_customer()
+    fields = {"service_name": "Race", "service_uuid": "Race_1"}
+
+    def create(_):
+        try:
+            return api_on_each_store.app.create_service(customer["customer_id"], "Active", fields).service_id
+        except ServiceUuidTakenError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(create, range(6)))
+
+    winners = [o for o in outcomes if o is not None]
+    assert len(winners) == 1
+    assert api_on_each_store.app.get_service_by_uuid("Race_1").service_id == winners[0]
