@@ -285,7 +285,7 @@ class CustomersApp(ServiceApplication):
 
     def _key(self, key: str) -> UniqueKey | None:
         try:
-            found = self.repository.get(uuid5(UNIQUE_KEYS, key))
+            found: object = self.repository.get(uuid5(UNIQUE_KEYS, key))
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, UniqueKey) else None
@@ -325,7 +325,7 @@ class CustomersApp(ServiceApplication):
 
     def _get(self, aggregate_id: UUID, kind: type[Any], missing: Exception) -> Any:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing from None
         if not isinstance(aggregate, kind):

@@ -70,6 +70,15 @@ class Service(Aggregate):
     """A service a customer has; its OCS account is ``service_uuid``."""
 
     id: UUID  # given by the application: derived from the public integer id
+    # The record's fields (set from ``fields`` in __init__), declared for type checkers.
+    product_id: int | None
+    site_id: int | None
+    service_name: str
+    service_type: str | None
+    service_uuid: str
+    service_deactivate_date: datetime | None
+    service_visible_to_customer: bool
+    service_usage_visible_to_customer: bool
 
     class Created(Aggregate.Created):
         service_id: int

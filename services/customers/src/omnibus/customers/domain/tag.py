@@ -15,6 +15,8 @@ FIELDS = ("tag_text", "tag_hex_color", "tag_link", "tag_active_date", "tag_deact
 
 class Tag(Aggregate):
     id: UUID  # given by the application: derived from the public integer id
+    tag_active_date: datetime  # set from ``fields`` in __init__, declared for type checkers
+    tag_deactivate_date: datetime
 
     class Added(Aggregate.Created):
         tag_id: int
