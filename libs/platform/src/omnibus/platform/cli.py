@@ -8,6 +8,7 @@ omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a str
 omnibus projections rebuild <service> <projection>
 omnibus dlq list|show|redrive <queue> ...
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
+omnibus emulate <system> [...]    a local stand-in of an external system (e.g. `emulate cgrates --port 2080`)
 """
 
 import argparse
@@ -108,7 +109,21 @@ def _parser() -> argparse.ArgumentParser:
     export = contracts.add_parser("export", help="write JSON Schemas and an AsyncAPI 3 document")
     export.add_argument("directory")
     export.set_defaults(handler=_export)
+
+    _add_emulators(commands.add_parser("emulate", help="local stand-ins of external systems").add_subparsers())
     return parser
+
+
+def _add_emulators(emulate: Any) -> None:
+    """``omnibus emulate <name>``: each stand-in registers under the ``omnibus.emulators`` entry points an object
+    with ``help``, ``add_arguments(parser)`` and ``run(args) -> int`` (ARCHITECTURE.md §10)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="omnibus.emulators"):
+        command = ep.load()
+        sub = emulate.add_parser(ep.name, help=getattr(command, "help", None))
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
 
 
 def _run(args: argparse.Namespace) -> int:
