@@ -307,11 +307,13 @@ class ChargingApp(ServiceApplication):
     # ----- usage ------------------------------------------------------------------------------------------------
 
     def post_usage(self, service_uuid: str, record: dict[str, Any]) -> dict[str, Any]:
-        """``CDRsV1.ProcessExternalCDR``; its OriginID is the idempotency key (a duplicate answers EXISTS)."""
+        """``CDRsV1.ProcessExternalCDR``; its OriginID is the idempotency key (a duplicate answers EXISTS). The
+        OriginHost names the account, so the CGRID (sha1 of OriginID+OriginHost) is unique per account: the same
+        origin id on two services is two records, never a silent EXISTS for the second."""
         self.get_account(service_uuid)
         cdr = {
             "OriginID": record["origin_id"],
-            "OriginHost": "omnibus",
+            "OriginHost": f"omnibus/{service_uuid}",
             "Source": "omnibus",
             "ToR": record["tor"],
             "RequestType": record.get("request_type") or "*pseudoprepaid",
