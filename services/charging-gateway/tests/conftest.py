@@ -55,8 +55,8 @@ def serve_fixture() -> Callable[[Any], Any]:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on a free local port in a thread; yields its base URL."""
+def serve(app: Any, stoppable: bool = False) -> Iterator[Any]:
+    """Serve an ASGI app on a free local port in a thread; yields its base URL (and a stop function)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -66,11 +66,15 @@ def serve(app: Any) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("server did not start")
         time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
+    def stop() -> None:
         server.should_exit = True
         thread.join(timeout=10)
+
+    try:
+        url = f"http://127.0.0.1:{port}"
+        yield (url, stop) if stoppable else url
+    finally:
+        stop()
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Emulator:
 
     url: str
     engine: Engine
+    stop: Callable[[], None] = lambda: None
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
 
     def rpc(self, method: str, *params: Any, raw_params: Any = "absent") -> dict[str, Any]:
@@ -116,8 +121,8 @@ class Emulator:
 def running_emulator(start: str = START) -> Iterator[Emulator]:
     engine = Engine(Clock(datetime.fromisoformat(start.replace("Z", "+00:00"))), http_poster(timeout=5))
     engine.poster_attempts = 1
-    with serve(EmulatorApp(engine)) as url:
-        yield Emulator(url, engine)
+    with serve(EmulatorApp(engine), stoppable=True) as (url, stop):
+        yield Emulator(url, engine, stop)
 
 
 @pytest.fixture
@@ -136,6 +141,7 @@ class Gateway:
     emulator: Emulator
     signing_key: Ed25519PrivateKey
     relay: Any = None
+    live: Any = None
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=15))
 
     def token(self, *permissions: str, sub: str = "7") -> str:
@@ -208,7 +214,8 @@ def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> I
     thread.start()
     eventually(lambda: _started(server))
     try:
-        yield Gateway(f"http://127.0.0.1:{port}", runtime.app, infra.bus, emulator, key, runtime.relay)
+        yield Gateway(f"http://127.0.0.1:{port}", runtime.app, infra.bus, emulator, key, runtime.relay,
+                      runtime.parts.state["charging_live"])
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -218,6 +225,18 @@ def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> I
 
 def _started(server: uvicorn.Server) -> None:
     assert server.started
+
+
+@pytest.fixture
+def make_emulator() -> Callable[..., Any]:
+    """``with make_emulator() as emulator``: another emulator server (``emulator.stop()`` takes it down)."""
+    return running_emulator
+
+
+@pytest.fixture
+def make_gateway() -> Callable[..., Any]:
+    """``with make_gateway(database_url, emulator, **charging_settings) as gateway``."""
+    return running_gateway
 
 
 @pytest.fixture

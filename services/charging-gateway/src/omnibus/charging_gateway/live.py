@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -79,9 +79,18 @@ class LiveBalances:
             "AllowNegative": account.get("AllowNegative"),
             "Disabled": account.get("Disabled"),
             "stale": stale,
-            "fetched_at": fetched.isoformat().replace("+00:00", "Z") if isinstance(fetched, datetime) else fetched,
+            "fetched_at": _iso(fetched),
         }
 
     def forget(self, service_uuid: str) -> None:
+        """Drop the cached answer (after a command changed the account)."""
         with self._lock:
             self._cache.pop(service_uuid, None)
+
+
+def _iso(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:  # SQLite returns naive datetimes; they were stored as UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -84,7 +84,7 @@ def enrich_balance(b: dict[str, Any], balance_type: str, now: datetime, divisor:
     out.setdefault("ExpirationDate", expiry_text)
     value = float(b.get("Value") or 0)
     expiry = parse_time(expiry_text)
-    unlimited = value >= 999999999 and balance_type in ("*voice", "*sms", "*data")
+    unlimited = value == 999999999 or "unlimited" in str(b.get("ID") or "").lower()  # VOICE_Unlimited (§2.2)
     out["custom_Name_hr"] = human_name(str(b.get("ID") or balance_type))
     out["custom_Expiration"] = "never" if expiry is None else relative(expiry, now)
     out["custom_Expired"] = expiry is not None and expiry < now
