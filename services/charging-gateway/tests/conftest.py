@@ -66,6 +66,7 @@ def serve(app: Any, stoppable: bool = False) -> Iterator[Any]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("server did not start")
         time.sleep(0.01)
+
     def stop() -> None:
         server.should_exit = True
         thread.join(timeout=10)
@@ -151,8 +152,15 @@ class Gateway:
     def auth(self, *permissions: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(*permissions)}"}
 
-    def request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None,
-                params: dict[str, Any] | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         sent = self.auth("admin") if headers is None else headers
         return self.http.request(method, f"{self.url}{path}", json=json, headers=sent, params=params)
 
@@ -195,7 +203,9 @@ class Gateway:
 @contextmanager
 def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> Iterator[Gateway]:
     key = Ed25519PrivateKey.generate()
-    infra = Infrastructure(InMemoryBus(), Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key()))
+    infra = Infrastructure(
+        InMemoryBus(), Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key())
+    )
     port = free_port()
     charging = ChargingSettings(
         cgrates_url=emulator.url,
@@ -214,8 +224,15 @@ def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> I
     thread.start()
     eventually(lambda: _started(server))
     try:
-        yield Gateway(f"http://127.0.0.1:{port}", runtime.app, infra.bus, emulator, key, runtime.relay,
-                      runtime.parts.state["charging_live"])
+        yield Gateway(
+            f"http://127.0.0.1:{port}",
+            runtime.app,
+            infra.bus,
+            emulator,
+            key,
+            runtime.relay,
+            runtime.parts.state["charging_live"],
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -48,11 +48,15 @@ def test_disable_enable_and_remove_publish_their_events_and_change_cgrates(gatew
 def test_a_top_up_adds_the_balance_and_publishes_ocs_balance_added(gateway):
     gateway.new_account("SVC_1")
 
-    response = gateway.topup("SVC_1", "pay-1", balance_type="*data", value=20 * GIB, balance_id="DATA_20GB",
-                             expiry="+720h", weight=20)
+    response = gateway.topup(
+        "SVC_1", "pay-1", balance_type="*data", value=20 * GIB, balance_id="DATA_20GB", expiry="+720h", weight=20
+    )
 
-    assert response.status_code == 200 and response.json() == {"result": "success", "status": "applied",
-                                                                "duplicate": False}
+    assert response.status_code == 200 and response.json() == {
+        "result": "success",
+        "status": "applied",
+        "duplicate": False,
+    }
     balance = gateway.emulator.balance("SVC_1", "*data", "DATA_20GB")
     assert balance["Value"] == 20 * GIB and balance["ExpirationDate"] == "2026-02-14T10:00:00Z"
     [added] = gateway.published("OcsBalanceAdded")
@@ -115,8 +119,15 @@ def test_set_balance_is_absolute(gateway):
 
 def test_executing_a_named_action_once_per_key(gateway):
     gateway.new_account("SVC_1")
-    gateway.emulator.ok("APIerSv1.SetActions", {"ActionsId": "Action_boost", "Actions": [
-        {"Identifier": "*topup", "BalanceType": "*data", "BalanceId": "BOOST", "Units": 5 * GIB, "Weight": 10}]})
+    gateway.emulator.ok(
+        "APIerSv1.SetActions",
+        {
+            "ActionsId": "Action_boost",
+            "Actions": [
+                {"Identifier": "*topup", "BalanceType": "*data", "BalanceId": "BOOST", "Units": 5 * GIB, "Weight": 10}
+            ],
+        },
+    )
     path = "/crm/ocs/account/service_uuid/SVC_1/execute_action"
 
     gateway.post(path, json={"idempotency_key": "order-7", "actions_id": "Action_boost"})
@@ -130,12 +141,16 @@ def test_executing_a_named_action_once_per_key(gateway):
 def test_a_low_balance_trigger_fires_once_until_re_armed(gateway):
     gateway.new_account("SVC_1")
     gateway.topup("SVC_1", "k1", value=1000, rearm_triggers=False)
-    gateway.post("/crm/ocs/account/service_uuid/SVC_1/triggers",
-                 json={"kind": "low", "balance_type": "*data", "threshold": 100, "balance_id": "DATA"})
+    gateway.post(
+        "/crm/ocs/account/service_uuid/SVC_1/triggers",
+        json={"kind": "low", "balance_type": "*data", "threshold": 100, "balance_id": "DATA"},
+    )
 
     for origin in ("u1", "u2", "u3"):  # 1000 -> 700 -> 50 (fires) -> 40 (latched)
-        gateway.post("/crm/ocs/account/service_uuid/SVC_1/usage",
-                     json={"origin_id": origin, "tor": "*data", "usage": {"u1": 300, "u2": 650, "u3": 10}[origin]})
+        gateway.post(
+            "/crm/ocs/account/service_uuid/SVC_1/usage",
+            json={"origin_id": origin, "tor": "*data", "usage": {"u1": 300, "u2": 650, "u3": 10}[origin]},
+        )
     once = eventually(lambda: _exactly(gateway.published("BalanceLow"), 1))
     gateway.emulator.advance("1m")  # a firing is named by its time: the frozen clock must move for a second one
     gateway.topup("SVC_1", "k2", value=10)  # re-arms; still below 100: fires again
@@ -169,11 +184,24 @@ def test_usage_is_posted_once_per_origin_id(gateway):
 
 def test_attaching_and_detaching_action_plans(gateway):
     gateway.new_account("SVC_1")
-    gateway.emulator.ok("APIerSv1.SetActions", {"ActionsId": "Action_renew", "Actions": [
-        {"Identifier": "*topup_reset", "BalanceType": "*data", "BalanceId": "D", "Units": 100, "Weight": 10}]})
+    gateway.emulator.ok(
+        "APIerSv1.SetActions",
+        {
+            "ActionsId": "Action_renew",
+            "Actions": [
+                {"Identifier": "*topup_reset", "BalanceType": "*data", "BalanceId": "D", "Units": 100, "Weight": 10}
+            ],
+        },
+    )
     plan_id = "ServiceID_SVC_1__ProductID_456__CustomerID_789__MonthlyRenewal"
-    gateway.emulator.ok("APIerSv1.SetActionPlan", {"Id": plan_id, "ActionPlan": [
-        {"ActionsId": "Action_renew", "MonthDays": "1", "Time": "00:00:00", "Weight": 10}], "ReloadScheduler": True})
+    gateway.emulator.ok(
+        "APIerSv1.SetActionPlan",
+        {
+            "Id": plan_id,
+            "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "1", "Time": "00:00:00", "Weight": 10}],
+            "ReloadScheduler": True,
+        },
+    )
 
     attached = gateway.post("/crm/ocs/account/service_uuid/SVC_1/action_plans", json={"action_plan_ids": [plan_id]})
     detached = gateway.delete(f"/crm/ocs/account/service_uuid/SVC_1/action_plans/{plan_id}")
@@ -200,6 +228,8 @@ def test_commands_on_unknown_accounts_are_404_and_bad_input_is_400(gateway):
 def test_commands_need_the_write_permission(gateway):
     denied = gateway.put("/crm/ocs/account/", json={"service_uuid": "SVC_1"}, headers=gateway.auth("view_customer"))
     anonymous = gateway.put("/crm/ocs/account/", json={"service_uuid": "SVC_1"}, headers={})
-    allowed = gateway.put("/crm/ocs/account/", json={"service_uuid": "SVC_1"}, headers=gateway.auth("cgrates_api_write"))
+    allowed = gateway.put(
+        "/crm/ocs/account/", json={"service_uuid": "SVC_1"}, headers=gateway.auth("cgrates_api_write")
+    )
 
     assert (denied.status_code, anonymous.status_code, allowed.status_code) == (403, 401, 200)

@@ -14,13 +14,17 @@ def payload(message):
 def low_balance_account(gateway, service_uuid="SVC_1"):
     gateway.new_account(service_uuid)
     gateway.topup(service_uuid, f"{service_uuid}-k1", value=1000, rearm_triggers=False)
-    gateway.post(f"/crm/ocs/account/service_uuid/{service_uuid}/triggers",
-                 json={"kind": "low", "balance_type": "*data", "threshold": 100})
+    gateway.post(
+        f"/crm/ocs/account/service_uuid/{service_uuid}/triggers",
+        json={"kind": "low", "balance_type": "*data", "threshold": 100},
+    )
 
 
 def drain(gateway, service_uuid="SVC_1", usage=950, origin="u1"):
-    response = gateway.post(f"/crm/ocs/account/service_uuid/{service_uuid}/usage",
-                            json={"origin_id": origin, "tor": "*data", "usage": usage})
+    response = gateway.post(
+        f"/crm/ocs/account/service_uuid/{service_uuid}/usage",
+        json={"origin_id": origin, "tor": "*data", "usage": usage},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -86,13 +90,33 @@ def test_expired_balances_are_reported_once(gateway):
 def test_a_monthly_renewal_is_observed_as_action_plan_executed_once_per_run(gateway):
     gateway.new_account("SVC_1")
     emulator = gateway.emulator
-    emulator.ok("APIerSv2.SetActions", {"ActionsId": "Action_renew", "Overwrite": True, "Actions": [
-        {"Identifier": "*set_balance", "BalanceType": "*data", "BalanceId": "DATA_20GB", "Units": "100",
-         "ExpiryTime": "+720h", "Weight": 10}]})
+    emulator.ok(
+        "APIerSv2.SetActions",
+        {
+            "ActionsId": "Action_renew",
+            "Overwrite": True,
+            "Actions": [
+                {
+                    "Identifier": "*set_balance",
+                    "BalanceType": "*data",
+                    "BalanceId": "DATA_20GB",
+                    "Units": "100",
+                    "ExpiryTime": "+720h",
+                    "Weight": 10,
+                }
+            ],
+        },
+    )
     plan_id = "ServiceID_SVC_1__ProductID_5__CustomerID_9__MonthlyRenewal"
-    emulator.ok("APIerSv1.SetActionPlan", {"Id": plan_id, "Overwrite": True, "ReloadScheduler": True,
-                                           "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "1",
-                                                           "Time": "00:00:00", "Weight": 10}]})
+    emulator.ok(
+        "APIerSv1.SetActionPlan",
+        {
+            "Id": plan_id,
+            "Overwrite": True,
+            "ReloadScheduler": True,
+            "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "1", "Time": "00:00:00", "Weight": 10}],
+        },
+    )
     gateway.post("/crm/ocs/account/service_uuid/SVC_1/action_plans", json={"action_plan_ids": [plan_id]})
 
     emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-01T12:00:00Z"})
@@ -117,12 +141,13 @@ def test_the_webhook_refuses_bad_tokens_unknown_accounts_and_malformed_bodies(ga
     assert gateway.post("/crm/ocs/notify", json=body, headers={}).status_code == 401
     assert gateway.post("/crm/ocs/notify", json=body, headers=gateway.auth("view_customer")).status_code == 403
     ok = gateway.post("/crm/ocs/notify", params={"token": "s3cret-token"}, json=body, headers={})
-    unknown = gateway.post("/crm/ocs/notify", params={"token": "s3cret-token"},
-                           json={**body, "ID": "cgrates.org:Ghost_1"}, headers={})
-    malformed = gateway.post("/crm/ocs/notify", params={"token": "s3cret-token"},
-                             json={"ID": "no-colon"}, headers={})
-    bad_map = gateway.post("/crm/ocs/notify", params={"token": "s3cret-token"},
-                           json={**body, "BalanceMap": {"*data": "lots"}}, headers={})
+    unknown = gateway.post(
+        "/crm/ocs/notify", params={"token": "s3cret-token"}, json={**body, "ID": "cgrates.org:Ghost_1"}, headers={}
+    )
+    malformed = gateway.post("/crm/ocs/notify", params={"token": "s3cret-token"}, json={"ID": "no-colon"}, headers={})
+    bad_map = gateway.post(
+        "/crm/ocs/notify", params={"token": "s3cret-token"}, json={**body, "BalanceMap": {"*data": "lots"}}, headers={}
+    )
 
     assert (ok.status_code, unknown.status_code, malformed.status_code, bad_map.status_code) == (200, 404, 400, 400)
 

@@ -17,8 +17,14 @@ def proxy(gateway, method, params, headers=None, **extra):
 def test_proxy_reads_need_cgrates_api_access_and_get_the_tenant_default(gateway):
     gateway.new_account("SVC_1")
 
-    response = proxy(gateway, "APIerSv2.GetAccount", [{"Account": "SVC_1"}], headers=gateway.auth("cgrates_api_access"),
-                     customer_id=123, service_id=456)
+    response = proxy(
+        gateway,
+        "APIerSv2.GetAccount",
+        [{"Account": "SVC_1"}],
+        headers=gateway.auth("cgrates_api_access"),
+        customer_id=123,
+        service_id=456,
+    )
 
     assert response.status_code == 200 and response.json()["ID"] == "cgrates.org:SVC_1"
     [audit] = gateway.published("OcsProxyCallMade")
@@ -31,8 +37,9 @@ def test_proxy_writes_need_admin_or_cgrates_api_write(gateway):
     params = [{"Account": "SVC_9", "BalanceType": "*sms", "Value": 5, "Balance": {"ID": "S"}}]
 
     reader = proxy(gateway, "APIerSv1.AddBalance", params, headers=gateway.auth("cgrates_api_access"))
-    writer = proxy(gateway, "APIerSv1.AddBalance", params,
-                   headers=gateway.auth("cgrates_api_access", "cgrates_api_write"))
+    writer = proxy(
+        gateway, "APIerSv1.AddBalance", params, headers=gateway.auth("cgrates_api_access", "cgrates_api_write")
+    )
     nobody = proxy(gateway, "APIerSv2.GetAccount", [{"Account": "SVC_9"}], headers=gateway.auth("view_customer"))
 
     assert (reader.status_code, writer.status_code, nobody.status_code) == (403, 200, 403)
@@ -54,12 +61,26 @@ def test_proxy_refuses_unlisted_methods_and_non_array_params_and_maps_ocs_errors
 
 def plan_for(gateway, service_uuid="SVC_1"):
     gateway.new_account(service_uuid)
-    gateway.emulator.ok("APIerSv1.SetActions", {"ActionsId": "Action_renew", "Overwrite": True, "Actions": [
-        {"Identifier": "*topup", "BalanceType": "*monetary", "BalanceId": "M", "Units": 1, "Weight": 10}]})
+    gateway.emulator.ok(
+        "APIerSv1.SetActions",
+        {
+            "ActionsId": "Action_renew",
+            "Overwrite": True,
+            "Actions": [
+                {"Identifier": "*topup", "BalanceType": "*monetary", "BalanceId": "M", "Units": 1, "Weight": 10}
+            ],
+        },
+    )
     plan_id = f"ServiceID_{service_uuid}__ProductID_456__CustomerID_789__MonthlyRenewal"
-    gateway.emulator.ok("APIerSv1.SetActionPlan", {"Id": plan_id, "Overwrite": True, "ReloadScheduler": True,
-                                                   "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "1",
-                                                                   "Time": "00:00:00", "Weight": 10}]})
+    gateway.emulator.ok(
+        "APIerSv1.SetActionPlan",
+        {
+            "Id": plan_id,
+            "Overwrite": True,
+            "ReloadScheduler": True,
+            "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "1", "Time": "00:00:00", "Weight": 10}],
+        },
+    )
     gateway.post(f"/crm/ocs/account/service_uuid/{service_uuid}/action_plans", json={"action_plan_ids": [plan_id]})
     return plan_id
 
@@ -82,16 +103,26 @@ def test_remove_action_plan_is_404_for_an_unknown_plan_and_needs_its_permission(
     plan_id = plan_for(gateway)
 
     assert gateway.delete("/crm/oam/remove_action_plan/ServiceID_X__ProductID_1__Nope").status_code == 404
-    assert gateway.delete(f"/crm/oam/remove_action_plan/{plan_id}", headers=gateway.auth("view_customer")).status_code \
+    assert (
+        gateway.delete(f"/crm/oam/remove_action_plan/{plan_id}", headers=gateway.auth("view_customer")).status_code
         == 403
+    )
 
 
 def test_live_balances_are_enriched_for_the_service_view(gateway):
     plan_for(gateway)
-    gateway.topup("SVC_1", "k1", balance_type="*data", value=13421772800, balance_id="monthly_data_20GB",
-                  expiry="2026-01-25T23:59:59Z", weight=10)
-    gateway.topup("SVC_1", "k2", balance_type="*voice", value=7500000000000, balance_id="monthly_voice_500min",
-                  weight=10)
+    gateway.topup(
+        "SVC_1",
+        "k1",
+        balance_type="*data",
+        value=13421772800,
+        balance_id="monthly_data_20GB",
+        expiry="2026-01-25T23:59:59Z",
+        weight=10,
+    )
+    gateway.topup(
+        "SVC_1", "k2", balance_type="*voice", value=7500000000000, balance_id="monthly_voice_500min", weight=10
+    )
     gateway.topup("SVC_1", "k3", balance_type="*monetary", value=1550, balance_id="prepaid_credit")
 
     response = gateway.get("/crm/ocs/balance/service_uuid/SVC_1", headers=gateway.auth("view_customer_service"))
@@ -104,8 +135,12 @@ def test_live_balances_are_enriched_for_the_service_view(gateway):
     assert cgrates["BalanceMap"]["*voice"][0]["custom_Description_String"] == "125 minutes remaining of 500 minutes"
     assert cgrates["totals"]["*monetary"]["display"] == "$15.50"
     [plan] = cgrates["ActionPlans"]
-    assert plan["ActionPlanId_split_dict"] == {"ServiceID": "SVC_1", "ProductID": 456, "CustomerID": 789,
-                                               "Suffix": "MonthlyRenewal"}
+    assert plan["ActionPlanId_split_dict"] == {
+        "ServiceID": "SVC_1",
+        "ProductID": 456,
+        "CustomerID": 789,
+        "Suffix": "MonthlyRenewal",
+    }
     assert plan["NextExecTime"] == "2026-02-01T00:00:00Z" and plan["custom_NextExecTime_hr"] == "in 17 days"
     assert cgrates["stale"] is False
 
@@ -113,8 +148,10 @@ def test_live_balances_are_enriched_for_the_service_view(gateway):
 def test_a_burst_of_views_makes_one_round_trip_and_cgrates_down_serves_the_last_known_marked_stale(
     tmp_path, make_emulator, make_gateway
 ):
-    with make_emulator() as emulator, make_gateway(f"sqlite:///{tmp_path}", emulator,
-                                                   charging_live_cache_seconds=0.5) as gw:
+    with (
+        make_emulator() as emulator,
+        make_gateway(f"sqlite:///{tmp_path}", emulator, charging_live_cache_seconds=0.5) as gw,
+    ):
         gw.new_account("SVC_1")
         gw.topup("SVC_1", "k1", value=GIB, balance_id="DATA_1GB")
         path = "/crm/ocs/balance/service_uuid/SVC_1"
@@ -135,17 +172,27 @@ def test_a_burst_of_views_makes_one_round_trip_and_cgrates_down_serves_the_last_
 def test_usage_view_answers_by_source_address(gateway):
     gateway.new_account("SVC_1")
     gateway.topup("SVC_1", "k1", balance_type="*data", value=GIB, balance_id="DATA_1GB", expiry="+240h")
-    put = gateway.put("/crm/ocs/usage_endpoint/", json={"address": "127.0.0.1", "service_uuid": "SVC_1",
-                                                        "service_name": "Mobile - 0412345678",
-                                                        "service_status": "Active", "imsi": "310120123456789"})
+    put = gateway.put(
+        "/crm/ocs/usage_endpoint/",
+        json={
+            "address": "127.0.0.1",
+            "service_uuid": "SVC_1",
+            "service_name": "Mobile - 0412345678",
+            "service_status": "Active",
+            "imsi": "310120123456789",
+        },
+    )
 
     response = gateway.get("/oam/usage", headers={})
 
     assert put.status_code == 200
     body = response.json()
     assert body["imsi"] == "310120123456789" and body["requestingIp"] == "127.0.0.1"
-    assert body["service"] == {"service_uuid": "SVC_1", "service_name": "Mobile - 0412345678",
-                               "service_status": "Active"}
+    assert body["service"] == {
+        "service_uuid": "SVC_1",
+        "service_name": "Mobile - 0412345678",
+        "service_status": "Active",
+    }
     assert body["balance"]["expiry"] == "2026-01-25T10:00:00Z" and body["balance"]["unlimited"] is False
 
 
@@ -163,5 +210,9 @@ def test_cdrs_of_a_service(gateway):
     rows = gateway.get("/crm/ocs/cdrs", params={"service_uuid": "SVC_1"}, headers=gateway.auth("cgrates_api_access"))
 
     assert {r["Source"] for r in rows.json()["data"]} == {"omnibus", "*cdrlog"}
-    assert gateway.get("/crm/ocs/cdrs", params={"service_uuid": "SVC_1"},
-                       headers=gateway.auth("view_customer")).status_code == 403
+    assert (
+        gateway.get(
+            "/crm/ocs/cdrs", params={"service_uuid": "SVC_1"}, headers=gateway.auth("view_customer")
+        ).status_code
+        == 403
+    )

@@ -55,10 +55,20 @@ def test_overwrite_resets_the_matched_balance_first(emulator):
 
 
 def test_set_balance_sets_value_and_expiry_and_leaves_unset_maps_null(emulator):
-    emulator.ok("APIerSv1.SetBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*voice", "Value": 300e9,
-                                        "Balance": {"ID": "V", "ExpiryTime": "*month_end"}})
-    emulator.ok("APIerSv1.SetBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*voice", "Value": 60e9,
-                                        "Balance": {"ID": "V"}})
+    emulator.ok(
+        "APIerSv1.SetBalance",
+        {
+            "Tenant": T,
+            "Account": "a1",
+            "BalanceType": "*voice",
+            "Value": 300e9,
+            "Balance": {"ID": "V", "ExpiryTime": "*month_end"},
+        },
+    )
+    emulator.ok(
+        "APIerSv1.SetBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*voice", "Value": 60e9, "Balance": {"ID": "V"}},
+    )
 
     balance = emulator.balance("a1", "*voice", "V")
 
@@ -75,8 +85,10 @@ def test_set_balance_needs_an_id_or_uuid_and_an_unknown_uuid_is_partially_execut
 
 
 def test_a_duration_string_value_is_stored_in_nanoseconds(emulator):
-    emulator.ok("ApierV1.SetBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*voice",
-                                       "Balance": {"ID": "V", "Value": "5m"}})
+    emulator.ok(
+        "ApierV1.SetBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*voice", "Balance": {"ID": "V", "Value": "5m"}},
+    )
 
     assert emulator.balance("a1", "*voice", "V")["Value"] == 300_000_000_000
 
@@ -120,11 +132,21 @@ def test_set_actions_without_overwrite_on_an_existing_id_is_exists(emulator):
 
 
 def test_execute_action_runs_by_weight_creates_the_account_and_evaluates_expiry_at_run_time(emulator):
-    set_actions(emulator, "Action_topup", [
-        {"Identifier": "*topup_reset", "BalanceType": "*data", "BalanceId": "D", "Units": 100, "ExpiryTime": "+24h",
-         "Weight": 10},
-        {"Identifier": "*topup", "BalanceType": "*data", "BalanceId": "D", "Units": 1, "Weight": 5},
-    ])
+    set_actions(
+        emulator,
+        "Action_topup",
+        [
+            {
+                "Identifier": "*topup_reset",
+                "BalanceType": "*data",
+                "BalanceId": "D",
+                "Units": 100,
+                "ExpiryTime": "+24h",
+                "Weight": 10,
+            },
+            {"Identifier": "*topup", "BalanceType": "*data", "BalanceId": "D", "Units": 1, "Weight": 5},
+        ],
+    )
     emulator.advance("10h")
 
     assert emulator.ok("APIerSv1.ExecuteAction", {"Tenant": T, "Account": "new", "ActionsId": "Action_topup"}) == "OK"
@@ -135,10 +157,14 @@ def test_execute_action_runs_by_weight_creates_the_account_and_evaluates_expiry_
 
 def test_a_failing_action_saves_nothing_and_answers_partially_executed(emulator):
     add(emulator, 10, {"ID": "M"}, "*monetary")
-    set_actions(emulator, "Broken", [
-        {"Identifier": "*topup", "BalanceType": "*monetary", "BalanceId": "M", "Units": 5, "Weight": 20},
-        {"Identifier": "*remove_balance", "BalanceType": "*monetary", "BalanceId": "NOPE", "Weight": 10},
-    ])
+    set_actions(
+        emulator,
+        "Broken",
+        [
+            {"Identifier": "*topup", "BalanceType": "*monetary", "BalanceId": "M", "Units": 5, "Weight": 20},
+            {"Identifier": "*remove_balance", "BalanceType": "*monetary", "BalanceId": "NOPE", "Weight": 10},
+        ],
+    )
 
     assert emulator.error("APIerSv1.ExecuteAction", {"Tenant": T, "Account": "a1", "ActionsId": "Broken"}) == (
         "PARTIALLY_EXECUTED"
@@ -151,8 +177,21 @@ def test_execute_action_on_a_missing_set_is_not_found(emulator):
 
 
 def test_get_actions_v1_takes_a_bare_id_and_v2_a_filter(emulator):
-    set_actions(emulator, "A", [{"Identifier": "*topup", "BalanceType": "*sms", "BalanceId": "S", "Units": "50",
-                                 "BalanceWeight": "10", "Weight": 1}], v2=True)
+    set_actions(
+        emulator,
+        "A",
+        [
+            {
+                "Identifier": "*topup",
+                "BalanceType": "*sms",
+                "BalanceId": "S",
+                "Units": "50",
+                "BalanceWeight": "10",
+                "Weight": 1,
+            }
+        ],
+        v2=True,
+    )
 
     v1 = emulator.ok("APIerSv1.GetActions", "A")
     v2 = emulator.ok("APIerSv2.GetActions", {"ActionIDs": ["A"]})
@@ -170,8 +209,11 @@ def test_v2_set_actions_needs_units_when_a_balance_type_is_given(emulator):
 
 def test_set_expiry_and_remove_expired(emulator):
     add(emulator, 10, {"ID": "D"})
-    set_actions(emulator, "Expire", [{"Identifier": "*set_expiry", "BalanceType": "*data", "BalanceId": "D",
-                                      "ExpiryTime": "*now", "Weight": 1}])
+    set_actions(
+        emulator,
+        "Expire",
+        [{"Identifier": "*set_expiry", "BalanceType": "*data", "BalanceId": "D", "ExpiryTime": "*now", "Weight": 1}],
+    )
     set_actions(emulator, "Clean", [{"Identifier": "*remove_expired", "BalanceType": "*data", "Weight": 1}])
 
     emulator.ok("APIerSv1.ExecuteAction", {"Tenant": T, "Account": "a1", "ActionsId": "Expire"})

@@ -67,8 +67,13 @@ def test_legacy_aliases_and_v2_inheriting_v1(emulator):
     emulator.ok("ApierV2.SetAccount", {"Tenant": T, "Account": "a1"})
 
     assert emulator.ok("ApierV1.GetAccount", {"Tenant": T, "Account": "a1"})["Id"] == "*out:cgrates.org:a1"
-    assert emulator.ok("APIerSv2.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*sms", "Value": 5,
-                                               "Balance": {"ID": "SMS"}}) == "OK"
+    assert (
+        emulator.ok(
+            "APIerSv2.AddBalance",
+            {"Tenant": T, "Account": "a1", "BalanceType": "*sms", "Value": 5, "Balance": {"ID": "SMS"}},
+        )
+        == "OK"
+    )
 
 
 def test_tenant_is_mandatory_as_in_v0_10(emulator):
@@ -113,8 +118,10 @@ def test_extra_options_change_only_the_keys_given(emulator):
 
 
 def test_set_account_never_touches_balances(emulator):
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*monetary", "Value": 10,
-                                        "Balance": {"ID": "MAIN"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*monetary", "Value": 10, "Balance": {"ID": "MAIN"}},
+    )
     emulator.ok("APIerSv2.SetAccount", {"Tenant": T, "Account": "a1"})
 
     assert emulator.balance("a1", "*monetary", "MAIN")["Value"] == 10

@@ -11,18 +11,30 @@ GIB = 1024**3
 
 
 def topup_set(emulator, actions_id="Renew", units=10):
-    emulator.ok("APIerSv1.SetActions", {"ActionsId": actions_id, "Overwrite": True, "Actions": [
-        {"Identifier": "*topup", "BalanceType": "*monetary", "BalanceId": "RUNS", "Units": units, "Weight": 10}]})
+    emulator.ok(
+        "APIerSv1.SetActions",
+        {
+            "ActionsId": actions_id,
+            "Overwrite": True,
+            "Actions": [
+                {"Identifier": "*topup", "BalanceType": "*monetary", "BalanceId": "RUNS", "Units": units, "Weight": 10}
+            ],
+        },
+    )
 
 
 def plan(emulator, plan_id, *items, overwrite=True, reload=True):
-    return emulator.rpc("APIerSv1.SetActionPlan", {"Id": plan_id, "ActionPlan": list(items), "Overwrite": overwrite,
-                                                   "ReloadScheduler": reload})
+    return emulator.rpc(
+        "APIerSv1.SetActionPlan",
+        {"Id": plan_id, "ActionPlan": list(items), "Overwrite": overwrite, "ReloadScheduler": reload},
+    )
 
 
 def attach(emulator, account, *plan_ids, reload=True):
-    emulator.ok("APIerSv2.SetAccount", {"Tenant": T, "Account": account, "ActionPlanIDs": list(plan_ids),
-                                        "ReloadScheduler": reload})
+    emulator.ok(
+        "APIerSv2.SetAccount",
+        {"Tenant": T, "Account": account, "ActionPlanIDs": list(plan_ids), "ReloadScheduler": reload},
+    )
 
 
 def runs(emulator, account="cgrates.org:a1"):
@@ -117,7 +129,9 @@ def test_plan_errors(emulator):
     topup_set(emulator)
     assert plan(emulator, "AP", {"ActionsId": "Ghost", "Time": "00:00:00"})["error"] == "BROKEN_REFERENCE:Ghost"
     assert plan(emulator, "AP", {"ActionsId": "Renew", "Time": "soon"})["error"] == "UNSUPPORTED_FORMAT:soon"
-    assert plan(emulator, "AP", {"ActionsId": "Renew", "Time": ""})["error"] == "MANDATORY_IE_MISSING:Action:Renew:[Time]"
+    assert (
+        plan(emulator, "AP", {"ActionsId": "Renew", "Time": ""})["error"] == "MANDATORY_IE_MISSING:Action:Renew:[Time]"
+    )
     assert plan(emulator, "AP", {"ActionsId": "Renew", "Time": "00:00:00", "Weight": "0"})["error"] == (
         "json: cannot unmarshal string into Go struct field AttrActionPlan.ActionPlan.Weight of type float64"
     )
@@ -137,8 +151,9 @@ def test_account_action_plans_and_scheduled_actions(emulator):
 
     [row] = emulator.ok("APIerSv1.GetAccountActionPlan", {"Tenant": T, "Account": "a1"})
     [queued] = emulator.ok("APIerSv1.GetScheduledActions", {})
-    emulator.ok("APIerSv1.RemoveActionTiming", {"ActionPlanId": "AP", "Tenant": T, "Account": "a1",
-                                                "ReloadScheduler": True})
+    emulator.ok(
+        "APIerSv1.RemoveActionTiming", {"ActionPlanId": "AP", "Tenant": T, "Account": "a1", "ReloadScheduler": True}
+    )
 
     assert row["ActionPlanId"] == "AP" and row["NextExecTime"] == "2026-02-01T00:00:00Z"
     assert queued["NextRunTime"] == "2026-02-01T00:00:00Z" and queued["Accounts"] == 1
@@ -166,24 +181,46 @@ class _Receiver:
 
 
 def low_trigger(emulator, url):
-    emulator.ok("APIerSv1.SetActions", {"ActionsId": "NOTIFY", "Overwrite": True, "Actions": [
-        {"Identifier": "*http_post", "ExtraParameters": url, "Weight": 10}]})
-    emulator.ok("APIerSv1.SetActionTrigger", {"GroupID": "TRG", "UniqueID": "LOW", "ActionTrigger": {
-        "ThresholdType": "*min_balance", "ThresholdValue": 100, "BalanceType": "*data", "BalanceID": "D",
-        "Weight": 10, "ActionsID": "NOTIFY"}})
+    emulator.ok(
+        "APIerSv1.SetActions",
+        {
+            "ActionsId": "NOTIFY",
+            "Overwrite": True,
+            "Actions": [{"Identifier": "*http_post", "ExtraParameters": url, "Weight": 10}],
+        },
+    )
+    emulator.ok(
+        "APIerSv1.SetActionTrigger",
+        {
+            "GroupID": "TRG",
+            "UniqueID": "LOW",
+            "ActionTrigger": {
+                "ThresholdType": "*min_balance",
+                "ThresholdValue": 100,
+                "BalanceType": "*data",
+                "BalanceID": "D",
+                "Weight": 10,
+                "ActionsID": "NOTIFY",
+            },
+        },
+    )
     emulator.ok("APIerSv2.SetAccount", {"Tenant": T, "Account": "a1", "ActionTriggerIDs": ["TRG"]})
 
 
 def debit(emulator, value):
-    emulator.ok("APIerSv1.DebitBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": value,
-                                          "Balance": {"ID": "D"}})
+    emulator.ok(
+        "APIerSv1.DebitBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": value, "Balance": {"ID": "D"}},
+    )
 
 
 def test_a_low_balance_trigger_fires_once_posts_the_account_and_re_arms_on_reset(emulator):
     receiver = _Receiver()
     low_trigger(emulator, receiver.url)
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1000,
-                                        "Balance": {"ID": "D"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1000, "Balance": {"ID": "D"}},
+    )
 
     debit(emulator, 950)
     debit(emulator, 10)
@@ -208,10 +245,14 @@ def _at_least(items, n):
 def test_a_recurrent_trigger_fires_on_every_qualifying_change(emulator):
     receiver = _Receiver()
     low_trigger(emulator, receiver.url)
-    emulator.ok("APIerSv1.SetAccountActionTriggers", {"Tenant": T, "Account": "a1", "GroupID": "TRG",
-                                                      "UniqueID": "LOW", "ActionTrigger": {"Recurrent": True}})
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 50,
-                                        "Balance": {"ID": "D"}})
+    emulator.ok(
+        "APIerSv1.SetAccountActionTriggers",
+        {"Tenant": T, "Account": "a1", "GroupID": "TRG", "UniqueID": "LOW", "ActionTrigger": {"Recurrent": True}},
+    )
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 50, "Balance": {"ID": "D"}},
+    )
     debit(emulator, 1)
     debit(emulator, 1)
 
@@ -223,23 +264,41 @@ def test_a_disabled_account_runs_no_triggers(emulator):
     low_trigger(emulator, receiver.url)
     emulator.ok("APIerSv2.SetAccount", {"Tenant": T, "Account": "a1", "ExtraOptions": {"Disabled": True}})
 
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 5,
-                                        "Balance": {"ID": "D"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 5, "Balance": {"ID": "D"}},
+    )
 
     assert receiver.bodies == []
 
 
 def cdr(emulator, origin, usage, tor="*data", request_type="*pseudoprepaid", account="a1", **extra):
-    return emulator.rpc("CDRsV1.ProcessExternalCDR", {
-        "OriginID": origin, "OriginHost": "h", "ToR": tor, "RequestType": request_type, "Tenant": T,
-        "Account": account, "Destination": "61400000000", "Usage": usage, "AnswerTime": "*now", **extra})
+    return emulator.rpc(
+        "CDRsV1.ProcessExternalCDR",
+        {
+            "OriginID": origin,
+            "OriginHost": "h",
+            "ToR": tor,
+            "RequestType": request_type,
+            "Tenant": T,
+            "Account": account,
+            "Destination": "61400000000",
+            "Usage": usage,
+            "AnswerTime": "*now",
+            **extra,
+        },
+    )
 
 
 def test_usage_is_debited_by_weight_and_a_duplicate_origin_id_is_exists(emulator):
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 100,
-                                        "Balance": {"ID": "BOOST", "Weight": 20}})
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1000,
-                                        "Balance": {"ID": "BASE", "Weight": 10}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 100, "Balance": {"ID": "BOOST", "Weight": 20}},
+    )
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1000, "Balance": {"ID": "BASE", "Weight": 10}},
+    )
 
     assert cdr(emulator, "o1", "150")["result"] == "OK"
     assert cdr(emulator, "o1", "150")["error"] == "EXISTS"
@@ -249,8 +308,10 @@ def test_usage_is_debited_by_weight_and_a_duplicate_origin_id_is_exists(emulator
 
 
 def test_voice_is_charged_in_whole_seconds_rounded_up(emulator):
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*voice", "Value": 600e9,
-                                        "Balance": {"ID": "V"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*voice", "Value": 600e9, "Balance": {"ID": "V"}},
+    )
 
     cdr(emulator, "call1", "90.5s", tor="*voice")
 
@@ -258,8 +319,10 @@ def test_voice_is_charged_in_whole_seconds_rounded_up(emulator):
 
 
 def test_a_blocker_balance_fails_the_debit_but_the_cdr_is_stored_with_cost_minus_one(emulator):
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 10,
-                                        "Balance": {"ID": "CAP", "Blocker": True}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 10, "Balance": {"ID": "CAP", "Blocker": True}},
+    )
 
     assert cdr(emulator, "o1", "50")["result"] == "OK"
     [row] = emulator.ok("CDRsV1.GetCDRs", {"Accounts": ["a1"]})
@@ -270,8 +333,10 @@ def test_a_blocker_balance_fails_the_debit_but_the_cdr_is_stored_with_cost_minus
 
 def test_remainder_is_paid_from_monetary_then_a_negative_default(emulator):
     emulator.ok("Emulator.SetPrice", {"ToR": "*data", "Price": 0.01})
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*monetary", "Value": 1,
-                                        "Balance": {"ID": "MAIN"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*monetary", "Value": 1, "Balance": {"ID": "MAIN"}},
+    )
 
     cdr(emulator, "o1", "300")
     monetary = {b["ID"]: b["Value"] for b in emulator.account("a1")["BalanceMap"]["*monetary"]}
@@ -280,8 +345,10 @@ def test_remainder_is_paid_from_monetary_then_a_negative_default(emulator):
 
 
 def test_rated_requests_do_not_debit_and_missing_accounts_store_an_error(emulator):
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 10,
-                                        "Balance": {"ID": "D"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 10, "Balance": {"ID": "D"}},
+    )
 
     cdr(emulator, "r1", "5", request_type="*rated")
     cdr(emulator, "g1", "5", account="ghost")
@@ -305,9 +372,18 @@ def test_get_cdrs_filters_orders_pages_and_has_two_not_found_strings(emulator):
 
 
 def test_topups_with_cdrlog_write_a_findable_cdr(emulator):
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*monetary", "Value": 5,
-                                        "Balance": {"ID": "M"}, "Cdrlog": True,
-                                        "ActionExtraData": {"CrmTxnID": "pay-1"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {
+            "Tenant": T,
+            "Account": "a1",
+            "BalanceType": "*monetary",
+            "Value": 5,
+            "Balance": {"ID": "M"},
+            "Cdrlog": True,
+            "ActionExtraData": {"CrmTxnID": "pay-1"},
+        },
+    )
 
     [row] = emulator.ok("CDRsV1.GetCDRs", {"Sources": ["*cdrlog"], "ExtraFields": {"CrmTxnID": "pay-1"}})
 

@@ -52,12 +52,19 @@ def account(**extra):
 
 
 def test_a_fired_trigger_is_a_signal_keyed_by_its_firing_time():
-    trigger = {"UniqueID": "LOW", "ThresholdType": "*min_balance", "ThresholdValue": 100,
-               "Balance": {"Type": "*data", "ID": "D"}, "LastExecutionTime": "2025-01-10T11:00:00Z"}
+    trigger = {
+        "UniqueID": "LOW",
+        "ThresholdType": "*min_balance",
+        "ThresholdValue": 100,
+        "Balance": {"Type": "*data", "ID": "D"},
+        "LastExecutionTime": "2025-01-10T11:00:00Z",
+    }
     never = {**trigger, "UniqueID": "OTHER", "LastExecutionTime": "0001-01-01T00:00:00Z"}
     out = {**trigger, "UniqueID": "OUT", "ThresholdValue": 0}
-    body = account(BalanceMap={"*data": [{"ID": "D", "Value": 50, "ExpirationDate": "0001-01-01T00:00:00Z"}]},
-                   ActionTriggers=[trigger, never, out])
+    body = account(
+        BalanceMap={"*data": [{"ID": "D", "Value": 50, "ExpirationDate": "0001-01-01T00:00:00Z"}]},
+        ActionTriggers=[trigger, never, out],
+    )
 
     signals = trigger_signals(body)
 
@@ -68,11 +75,15 @@ def test_a_fired_trigger_is_a_signal_keyed_by_its_firing_time():
 
 
 def test_expired_balances_still_listed_are_signals_keyed_by_uuid():
-    body = account(BalanceMap={"*data": [
-        {"Uuid": "u1", "ID": "OLD", "Value": 5, "ExpirationDate": "2025-01-09T00:00:00Z"},
-        {"Uuid": "u2", "ID": "NEW", "Value": 5, "ExpirationDate": "2025-02-09T00:00:00Z"},
-        {"Uuid": "u3", "ID": "FOREVER", "Value": 5, "ExpirationDate": "0001-01-01T00:00:00Z"},
-    ]})
+    body = account(
+        BalanceMap={
+            "*data": [
+                {"Uuid": "u1", "ID": "OLD", "Value": 5, "ExpirationDate": "2025-01-09T00:00:00Z"},
+                {"Uuid": "u2", "ID": "NEW", "Value": 5, "ExpirationDate": "2025-02-09T00:00:00Z"},
+                {"Uuid": "u3", "ID": "FOREVER", "Value": 5, "ExpirationDate": "0001-01-01T00:00:00Z"},
+            ]
+        }
+    )
 
     [signal] = expired_balance_signals(body, NOW)
 
@@ -92,17 +103,30 @@ def test_units_display_as_the_reference_product_shows_them():
 
 
 def test_balances_are_sorted_by_weight_then_expiry_and_totals_count_live_ones():
-    body = account(BalanceMap={"*data": [
-        {"ID": "monthly_data_20GB", "Value": 13421772800, "Weight": 10, "ExpirationDate": "2025-01-25T23:59:59Z"},
-        {"ID": "addon_5GB", "Value": 5368709120, "Weight": 20, "ExpirationDate": "2025-01-31T23:59:59Z"},
-        {"ID": "bonus_3GB", "Value": 0, "Weight": 30, "ExpirationDate": "2025-01-18T23:59:59Z"},
-        {"ID": "expired_1GB", "Value": 1073741824, "Weight": 5, "ExpirationDate": "2025-01-01T00:00:00Z"},
-    ]})
+    body = account(
+        BalanceMap={
+            "*data": [
+                {
+                    "ID": "monthly_data_20GB",
+                    "Value": 13421772800,
+                    "Weight": 10,
+                    "ExpirationDate": "2025-01-25T23:59:59Z",
+                },
+                {"ID": "addon_5GB", "Value": 5368709120, "Weight": 20, "ExpirationDate": "2025-01-31T23:59:59Z"},
+                {"ID": "bonus_3GB", "Value": 0, "Weight": 30, "ExpirationDate": "2025-01-18T23:59:59Z"},
+                {"ID": "expired_1GB", "Value": 1073741824, "Weight": 5, "ExpirationDate": "2025-01-01T00:00:00Z"},
+            ]
+        }
+    )
 
     view = balance_view(body, NOW, 100)
 
-    assert [b["ID"] for b in view["BalanceMap"]["*data"]] == ["bonus_3GB", "addon_5GB", "monthly_data_20GB",
-                                                              "expired_1GB"]
+    assert [b["ID"] for b in view["BalanceMap"]["*data"]] == [
+        "bonus_3GB",
+        "addon_5GB",
+        "monthly_data_20GB",
+        "expired_1GB",
+    ]
     assert view["totals"]["*data"]["display"] == "17.5 GB"
     assert view["BalanceMap"]["*data"][0]["band"] == "low"
 
@@ -126,7 +150,8 @@ def test_error_strings_map_to_typed_errors(message, kind):
 def test_an_empty_reply_or_a_mismatched_id_is_a_protocol_error():
     empty = CGRateSClient("http://x", "t", transport=httpx.MockTransport(lambda r: httpx.Response(200, content=b"")))
     wrong = CGRateSClient(
-        "http://x", "t",
+        "http://x",
+        "t",
         transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"id": 999, "result": "OK", "error": None})),
     )
 

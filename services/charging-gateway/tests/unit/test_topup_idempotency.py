@@ -60,8 +60,13 @@ def make(lose=(), after=True, cdrlog=True):
     transport = Flaky(engine, lose, after)
     client = CGRateSClient("http://cgrates", "cgrates.org", retries=2, backoff=0, transport=transport)
     now = Now()
-    app = ChargingApp({"PERSISTENCE_MODULE": "eventsourcing.popo"}, client, notify_url="http://crm/notify",
-                      clock=now, topup_cdrlog=cdrlog)
+    app = ChargingApp(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        client,
+        notify_url="http://crm/notify",
+        clock=now,
+        topup_cdrlog=cdrlog,
+    )
     app.create_account("SVC_1")
     return app, engine, transport, now
 
@@ -126,8 +131,9 @@ def test_an_unreachable_cgrates_is_retried_then_reported_unavailable_and_release
     client = CGRateSClient("http://127.0.0.1:9", "cgrates.org", retries=1, backoff=0, timeout=0.5)
     engine = Engine(Clock(START))
     good = CGRateSClient("http://cgrates", "cgrates.org", transport=EmulatorTransport(engine))
-    app = ChargingApp({"PERSISTENCE_MODULE": "eventsourcing.popo"}, good, notify_url="http://crm/notify",
-                      clock=lambda: START)
+    app = ChargingApp(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, good, notify_url="http://crm/notify", clock=lambda: START
+    )
     app.create_account("SVC_1")
     app.ocs = client
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +27,7 @@ from omnibus.charging_gateway.projections.accounts import AccountDirectoryProjec
 from omnibus.charging_gateway.readmodel.queries import live_accounts
 from omnibus.charging_gateway.readmodel.tables import metadata
 from omnibus.charging_gateway.settings import ChargingSettings, ResolvedCharging
-from omnibus.platform.eventstore import eventstore_env
+from omnibus.platform.eventstore import eventstore_env, sqlite_folder
 from omnibus.platform.readmodels import create_read_engine
 from omnibus.platform.service import Infrastructure, ServiceDefinition, ServiceParts, ServiceRuntime
 from omnibus.platform.settings import ServiceSettings
@@ -40,6 +41,7 @@ class ChargingRuntime(ServiceRuntime):
     reconcile_interval: float = 60.0
     reconcile: Callable[[], dict[str, Any]]
     ticker: Ticker | None = None
+    emulator_state: tuple[Engine, Path] | None = None
 
     async def start(self) -> None:
         await super().start()
@@ -53,6 +55,9 @@ class ChargingRuntime(ServiceRuntime):
     async def stop(self) -> None:
         if self.ticker is not None:
             self.ticker.stop()
+        if self.emulator_state is not None:
+            engine, path = self.emulator_state
+            await asyncio.to_thread(engine.save_state, path)
         await super().stop()
 
     async def _reconcile_loop(self) -> None:
@@ -86,8 +91,12 @@ def build(
         settings.load_crm_config(), settings.http_host, settings.http_port
     )
     engine = emulator
+    state_file: Path | None = None
     if engine is None and config.embedded:
         engine = Engine(Clock(), strict_tenant=True)
+        if settings.store_kind == "sqlite":  # keep the emulated OCS data next to the event store
+            state_file = sqlite_folder(settings.database_url) / "cgrates-emulator.pickle"
+            engine.load_state(state_file)
     ocs = build_client(config, engine)
     app = ChargingApp(
         env=eventstore_env(settings, ChargingApp.name),
@@ -125,6 +134,7 @@ def build(
     runtime.reconcile = reconcile
     runtime.reconcile_interval = config.reconcile_interval
     runtime.ticker = Ticker(engine) if engine is not None and emulator is None and not engine.clock.frozen else None
+    runtime.emulator_state = (engine, state_file) if engine is not None and state_file is not None else None
     return runtime
 
 

@@ -169,6 +169,31 @@ class Engine:
             self._pending_posts: list[Delivery] = []
             self.failing_posts = False
 
+    STATE = ("accounts", "actions", "plans", "trigger_groups", "cdrs", "destinations", "prices", "_order_id")
+
+    def save_state(self, path: Any) -> None:
+        """Persist the emulated data (embedded mode keeps it across restarts, like CGRateS's DataDB)."""
+        import pickle
+        from pathlib import Path
+
+        with self._lock:
+            data = pickle.dumps({name: getattr(self, name) for name in self.STATE})
+        Path(path).write_bytes(data)
+
+    def load_state(self, path: Any) -> bool:
+        import pickle
+        from pathlib import Path
+
+        if not Path(path).exists():
+            return False
+        state = pickle.loads(Path(path).read_bytes())  # noqa: S301 - our own local file
+        with self._lock:
+            for name in self.STATE:
+                if name in state:
+                    setattr(self, name, state[name])
+            self._reload()
+        return True
+
     # ----- plumbing -------------------------------------------------------------------------------------------
 
     def now(self) -> datetime:
