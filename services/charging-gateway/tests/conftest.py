@@ -211,7 +211,7 @@ def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> I
         cgrates_url=emulator.url,
         charging_public_url=f"http://127.0.0.1:{port}",
         charging_webhook_secret="s3cret-token",
-        charging_reconcile_interval=0,
+        charging_reconcile_interval=settings.pop("charging_reconcile_interval", 0),
         cgrates_timeout=settings.pop("cgrates_timeout", 5.0),
         **settings,
     )

@@ -44,10 +44,6 @@ def _ok(response):
 
 def _low(runtime) -> int:
     app = runtime.app
-    count = sum(
-        1
-        for n in app.read_notifications(0, 10_000)
-        if n.topic.endswith("BalanceSignalled")
-    )
+    count = sum(1 for n in app.read_notifications(0, 10_000) if n.topic.endswith("BalanceSignalled"))
     assert count >= 1
     return count

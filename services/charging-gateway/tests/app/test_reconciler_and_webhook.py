@@ -163,3 +163,14 @@ def test_the_d81_notify_body_and_an_api_key_are_accepted(gateway):
     assert first.json()["new_events"] == 1 and again.json()["new_events"] == 0
     [depleted] = gateway.published("BalanceDepleted")
     assert payload(depleted)["balance_type"] == "*monetary"
+
+
+def test_the_background_reconciler_catches_a_missed_callback_by_itself(tmp_path, emulator, make_gateway):
+    with make_gateway(f"sqlite:///{tmp_path}", emulator, charging_reconcile_interval=0.2) as gw:
+        low_balance_account(gw)
+        emulator.ok("Emulator.SetPoster", {"Mode": "fail"})
+        drain(gw)
+
+        low = eventually(lambda: _count(gw.published("BalanceLow"), 1))
+
+    assert payload(low[0])["source"] == "reconciler"

@@ -216,3 +216,13 @@ def test_cdrs_of_a_service(gateway):
         ).status_code
         == 403
     )
+
+
+def test_a_write_only_user_may_write_through_the_proxy_but_not_read(gateway):
+    headers = gateway.auth("cgrates_api_write")
+    params = [{"Account": "SVC_9", "BalanceType": "*sms", "Value": 5, "Balance": {"ID": "S"}}]
+
+    write = proxy(gateway, "APIerSv1.AddBalance", params, headers=headers)
+    read = proxy(gateway, "APIerSv2.GetAccount", [{"Account": "SVC_9"}], headers=headers)
+
+    assert (write.status_code, read.status_code) == (200, 403)

@@ -89,12 +89,20 @@ def account_view(account: OcsAccount) -> dict[str, Any]:
 # ----- reference product endpoints ------------------------------------------------------------------------------
 
 
+def _proxy_access(request: Request) -> Access:
+    """``cgrates_api_access`` or ``cgrates_api_write`` (the method decides which one is needed)."""
+    principal = authenticate(request)
+    if not (principal.has("cgrates_api_access") or principal.has(WRITE)):
+        raise PermissionDenied("Permission denied: requires cgrates_api_access")
+    return Access(principal)
+
+
 @router.post("/crm/ocs/proxy")
 def ocs_proxy(
     request: Request,
     app: AppDep,
     config: ConfigDep,
-    access: Annotated[Access, Depends(require("cgrates_api_access"))],
+    access: Annotated[Access, Depends(_proxy_access)],
     body: Annotated[Any, Body()] = None,
 ) -> Any:
     """Forward one CGRateS JSON-RPC call (staff tabs). Reads need ``cgrates_api_access``; writes ``admin`` or
@@ -108,6 +116,8 @@ def ocs_proxy(
         raise ApiError(400, "method_not_allowed", f"Method {call.method} is not allowed through the proxy")
     if kind == "write" and not access.principal.has(WRITE):
         raise PermissionDenied(f"Permission denied: {call.method} requires admin or {WRITE}")
+    if kind == "read" and not access.principal.has("cgrates_api_access"):
+        raise PermissionDenied(f"Permission denied: {call.method} requires cgrates_api_access")
     tenant = call.tenant or config.tenant
     params = with_tenant(call.params, tenant)
     audit = {

@@ -239,9 +239,9 @@ class CGRateSClient:
             raise ProtocolError(f"not a JSON-RPC reply: {text[:200]}", method)
         if reply.get("id") != request_id:
             raise ProtocolError(f"reply id {reply.get('id')!r} does not match request id {request_id}", method)
-        error = reply.get("error")
-        if error is not None:
-            message = error if isinstance(error, str) else str(error.get("message", error))
+        failure = reply.get("error")
+        if failure is not None:
+            message = failure if isinstance(failure, str) else str(failure)
             raise error_for(message, method)
         return reply.get("result")
 
@@ -385,4 +385,4 @@ class CGRateSClient:
         return [c for c in result or [] if isinstance(c, dict)]
 
     def ping(self) -> bool:
-        return self.op("ping", {}) == "Pong"
+        return bool(self.op("ping", {}) == "Pong")

@@ -336,7 +336,7 @@ class Engine:
                 setattr(acc, attr, value)
 
     def _trigger_copies(self, group_ids: list[str]) -> list[Trigger]:
-        copies = []
+        copies: list[Trigger] = []
         for group_id in group_ids:
             if group_id not in self.trigger_groups:
                 raise RpcError("SERVER_ERROR: NOT_FOUND")
@@ -657,7 +657,11 @@ class Engine:
         self.queue = queue
 
     def reload(self) -> str:
-        return str(self.locked(lambda: (self._reload(), "OK")[1]))
+        def run() -> str:
+            self._reload()
+            return "OK"
+
+        return str(self.locked(run))
 
     def _execute_timing(self, plan_id: str, timing: Timing, accounts: tuple[str, ...]) -> None:
         actions = self.actions.get(timing.actions_id)
