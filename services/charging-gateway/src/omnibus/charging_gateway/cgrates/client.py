@@ -354,7 +354,15 @@ class CGRateSClient:
 
     def get_account_action_plans(self, account: str) -> list[dict[str, Any]]:
         result = self.op("get_account_action_plan", self._t({"Account": account}))
-        return [p for p in result or [] if isinstance(p, dict)]
+        if result is not None and not isinstance(result, list):
+            raise ProtocolError("GetAccountActionPlan answered a non-list", "get_account_action_plan")
+        return [
+            p
+            for p in result or []
+            if isinstance(p, dict)
+            and isinstance(p.get("ActionPlanId"), str)
+            and isinstance(p.get("NextExecTime"), str | None)
+        ]
 
     def remove_action_plan(self, plan_id: str) -> None:
         self._ok("remove_action_plan", self._t({"ID": plan_id}))
