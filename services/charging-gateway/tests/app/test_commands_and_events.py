@@ -233,3 +233,15 @@ def test_commands_need_the_write_permission(gateway):
     )
 
     assert (denied.status_code, anonymous.status_code, allowed.status_code) == (403, 401, 200)
+
+
+def test_idempotency_survives_snapshots_of_a_long_lived_account(gateway_on_each_store):
+    gw = gateway_on_each_store
+    gw.new_account("SVC_1")
+    for i in range(40):  # 2 events each: past the snapshot interval (50)
+        assert gw.topup("SVC_1", f"k{i}", value=1, rearm_triggers=False).status_code == 200
+
+    replay = gw.topup("SVC_1", "k0", value=1, rearm_triggers=False)
+
+    assert replay.json()["duplicate"] is True
+    assert gw.emulator.balance("SVC_1", "*data", "DATA")["Value"] == 40

@@ -57,6 +57,8 @@ class ChargingApp(ServiceApplication):
     """OCS accounts of services: lifecycle, top-ups, ActionPlans, triggers, usage and signals."""
 
     name = "charging_gateway"
+    # An account collects events for years (every top-up, signal, usage record): snapshots bound its load time.
+    snapshotting_intervals = {OcsAccount: 50}  # noqa: RUF012
 
     def __init__(
         self,

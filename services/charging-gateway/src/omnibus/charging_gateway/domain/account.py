@@ -134,9 +134,10 @@ class OcsAccount(Aggregate):
         self.removed = False
         self.topups: dict[str, dict[str, Any]] = {}
         self.plans: dict[str, dict[str, Any]] = {}
-        self.plan_runs: set[str] = set()
-        self.signals: set[str] = set()
-        self.usage: set[str] = set()
+        # Seen keys (dicts, not sets: snapshots are JSON).
+        self.plan_runs: dict[str, bool] = {}
+        self.signals: dict[str, bool] = {}
+        self.usage: dict[str, bool] = {}
         self.trigger_groups: list[str] = []
 
     # ----- lifecycle --------------------------------------------------------------------------------------
@@ -308,7 +309,7 @@ class OcsAccount(Aggregate):
     def _plan_executed(
         self, service_uuid: str, action_plan_id: str, actions_id: str, executed_at: str, next_exec_time: str | None
     ) -> None:
-        self.plan_runs.add(f"{action_plan_id}@{executed_at}")
+        self.plan_runs[f"{action_plan_id}@{executed_at}"] = True
         if action_plan_id in self.plans:
             self.plans[action_plan_id] = {**self.plans[action_plan_id], "next_exec_time": next_exec_time}
 
@@ -356,7 +357,7 @@ class OcsAccount(Aggregate):
         expiry: str | None,
         source: str,
     ) -> None:
-        self.signals.add(signal_key)
+        self.signals[signal_key] = True
 
     def record_usage(
         self, origin_id: str, tor: str, usage: int, destination: str, category: str, answer_time: str | None
@@ -385,7 +386,7 @@ class OcsAccount(Aggregate):
         category: str,
         answer_time: str | None,
     ) -> None:
-        self.usage.add(origin_id)
+        self.usage[origin_id] = True
 
 
 def _parse_iso(text: str) -> datetime:
