@@ -397,3 +397,43 @@ def test_debit_usage_wraps_errors_and_needs_a_destination(emulator):
     assert emulator.error("APIerSv1.DebitUsage", {"Tenant": T, "Account": "a1", "Destination": "x", "Usage": "1"}) == (
         "SERVER_ERROR: ACCOUNT_NOT_FOUND"
     )
+
+
+def test_min_sleep_throttles_a_recurrent_trigger(emulator):
+    receiver = _Receiver()
+    low_trigger(emulator, receiver.url)
+    emulator.ok("APIerSv1.SetAccountActionTriggers", {"Tenant": T, "Account": "a1", "GroupID": "TRG",
+                                                      "UniqueID": "LOW", "ActionTrigger": {"Recurrent": True,
+                                                                                           "MinSleep": "1h"}})
+    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 50,
+                                        "Balance": {"ID": "D"}})
+    debit(emulator, 1)
+    emulator.advance("2h")
+    debit(emulator, 1)
+
+    assert len(receiver.bodies) == 2
+
+
+def test_max_balance_and_balance_expired_triggers(emulator):
+    receiver = _Receiver()
+    emulator.ok("APIerSv1.SetActions", {"ActionsId": "NOTIFY", "Overwrite": True, "Actions": [
+        {"Identifier": "*http_post", "ExtraParameters": receiver.url, "Weight": 10}]})
+    for unique, kind, value in (("MAX", "*max_balance", 500), ("EXP", "*balance_expired", 0)):
+        emulator.ok("APIerSv1.SetActionTrigger", {"GroupID": "TRG", "UniqueID": unique, "ActionTrigger": {
+            "ThresholdType": kind, "ThresholdValue": value, "BalanceType": "*data", "ActionsID": "NOTIFY"}})
+    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 10,
+                                        "Balance": {"ID": "D", "ExpiryTime": "+1h"}})
+    emulator.ok("APIerSv2.SetAccount", {"Tenant": T, "Account": "a1", "ActionTriggerIDs": ["TRG"]})
+
+    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 600,
+                                        "Balance": {"ID": "D", "ExpiryTime": "+1h"}})
+    emulator.advance("2h")
+    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*sms", "Value": 1,
+                                        "Balance": {"ID": "S"}})
+    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1,
+                                        "Balance": {"ID": "NEW"}})
+
+    fired = [
+        [t["UniqueID"] for t in body["ActionTriggers"] if t["Executed"]] for body in receiver.bodies
+    ]
+    assert fired == [["MAX"], ["MAX", "EXP"]]
