@@ -226,3 +226,18 @@ def test_a_write_only_user_may_write_through_the_proxy_but_not_read(gateway):
     read = proxy(gateway, "APIerSv2.GetAccount", [{"Account": "SVC_9"}], headers=headers)
 
     assert (write.status_code, read.status_code) == (200, 403)
+
+
+def test_renewing_an_action_plan_publishes_a_request_for_provisioning(gateway):
+    plan_id = plan_for(gateway)
+
+    response = gateway.post(
+        f"/crm/oam/renew_action_plan/{plan_id}", json={"service_id": 456}, headers=gateway.auth("create_provision")
+    )
+    bad = gateway.post("/crm/oam/renew_action_plan/ActionPlan_Monthly", json={})
+    denied = gateway.post(f"/crm/oam/renew_action_plan/{plan_id}", json={}, headers=gateway.auth("view_customer"))
+
+    assert response.status_code == 200 and response.json()["product_id"] == 456
+    assert (bad.status_code, denied.status_code) == (400, 403)
+    [renew] = gateway.published("ActionPlanRenewRequested")
+    assert payload(renew)["service_id"] == 456 and payload(renew)["by_user"] == "7"

@@ -402,11 +402,20 @@ def test_debit_usage_wraps_errors_and_needs_a_destination(emulator):
 def test_min_sleep_throttles_a_recurrent_trigger(emulator):
     receiver = _Receiver()
     low_trigger(emulator, receiver.url)
-    emulator.ok("APIerSv1.SetAccountActionTriggers", {"Tenant": T, "Account": "a1", "GroupID": "TRG",
-                                                      "UniqueID": "LOW", "ActionTrigger": {"Recurrent": True,
-                                                                                           "MinSleep": "1h"}})
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 50,
-                                        "Balance": {"ID": "D"}})
+    emulator.ok(
+        "APIerSv1.SetAccountActionTriggers",
+        {
+            "Tenant": T,
+            "Account": "a1",
+            "GroupID": "TRG",
+            "UniqueID": "LOW",
+            "ActionTrigger": {"Recurrent": True, "MinSleep": "1h"},
+        },
+    )
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 50, "Balance": {"ID": "D"}},
+    )
     debit(emulator, 1)
     emulator.advance("2h")
     debit(emulator, 1)
@@ -416,24 +425,58 @@ def test_min_sleep_throttles_a_recurrent_trigger(emulator):
 
 def test_max_balance_and_balance_expired_triggers(emulator):
     receiver = _Receiver()
-    emulator.ok("APIerSv1.SetActions", {"ActionsId": "NOTIFY", "Overwrite": True, "Actions": [
-        {"Identifier": "*http_post", "ExtraParameters": receiver.url, "Weight": 10}]})
+    emulator.ok(
+        "APIerSv1.SetActions",
+        {
+            "ActionsId": "NOTIFY",
+            "Overwrite": True,
+            "Actions": [{"Identifier": "*http_post", "ExtraParameters": receiver.url, "Weight": 10}],
+        },
+    )
     for unique, kind, value in (("MAX", "*max_balance", 500), ("EXP", "*balance_expired", 0)):
-        emulator.ok("APIerSv1.SetActionTrigger", {"GroupID": "TRG", "UniqueID": unique, "ActionTrigger": {
-            "ThresholdType": kind, "ThresholdValue": value, "BalanceType": "*data", "ActionsID": "NOTIFY"}})
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 10,
-                                        "Balance": {"ID": "D", "ExpiryTime": "+1h"}})
+        emulator.ok(
+            "APIerSv1.SetActionTrigger",
+            {
+                "GroupID": "TRG",
+                "UniqueID": unique,
+                "ActionTrigger": {
+                    "ThresholdType": kind,
+                    "ThresholdValue": value,
+                    "BalanceType": "*data",
+                    "ActionsID": "NOTIFY",
+                },
+            },
+        )
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {
+            "Tenant": T,
+            "Account": "a1",
+            "BalanceType": "*data",
+            "Value": 10,
+            "Balance": {"ID": "D", "ExpiryTime": "+1h"},
+        },
+    )
     emulator.ok("APIerSv2.SetAccount", {"Tenant": T, "Account": "a1", "ActionTriggerIDs": ["TRG"]})
 
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 600,
-                                        "Balance": {"ID": "D", "ExpiryTime": "+1h"}})
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {
+            "Tenant": T,
+            "Account": "a1",
+            "BalanceType": "*data",
+            "Value": 600,
+            "Balance": {"ID": "D", "ExpiryTime": "+1h"},
+        },
+    )
     emulator.advance("2h")
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*sms", "Value": 1,
-                                        "Balance": {"ID": "S"}})
-    emulator.ok("APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1,
-                                        "Balance": {"ID": "NEW"}})
+    emulator.ok(
+        "APIerSv1.AddBalance", {"Tenant": T, "Account": "a1", "BalanceType": "*sms", "Value": 1, "Balance": {"ID": "S"}}
+    )
+    emulator.ok(
+        "APIerSv1.AddBalance",
+        {"Tenant": T, "Account": "a1", "BalanceType": "*data", "Value": 1, "Balance": {"ID": "NEW"}},
+    )
 
-    fired = [
-        [t["UniqueID"] for t in body["ActionTriggers"] if t["Executed"]] for body in receiver.bodies
-    ]
+    fired = [[t["UniqueID"] for t in body["ActionTriggers"] if t["Executed"]] for body in receiver.bodies]
     assert fired == [["MAX"], ["MAX", "EXP"]]

@@ -107,6 +107,15 @@ class ActionPlanRemoved(_ChargingEvent):
     by_user: str | None = Field(default=None, description="Acting user id or API key")
 
 
+class ActionPlanRenewRequested(_ChargingEvent):
+    """Staff asked to renew a plan now (D83): provisioning re-runs the product's playbook on the service."""
+
+    name: ClassVar[str] = "ActionPlanRenewRequested"
+    action_plan_id: str = Field(description="ActionPlan id")
+    product_id: int = Field(description="ProductID parsed from the id")
+    by_user: str | None = Field(default=None, description="Acting user id or API key")
+
+
 class ActionPlanExecuted(_ChargingEvent):
     """A scheduled ActionPlan ran for the account (auto-renewal), as observed in CGRateS."""
 
@@ -186,6 +195,7 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OcsActionTriggersAttached,
     ActionPlanScheduled,
     ActionPlanRemoved,
+    ActionPlanRenewRequested,
     ActionPlanExecuted,
     BalanceLow,
     BalanceDepleted,

@@ -271,6 +271,15 @@ class ChargingApp(ServiceApplication):
                 self._change(service_uuid, lambda a: a.detach_plan(plan_id, by_user))
         return owner or ", ".join(sorted(accounts)) or "no account"
 
+    def request_renewal(self, plan_id: str, service_id: int | None, by_user: str | None) -> dict[str, Any]:
+        """``POST /crm/oam/renew_action_plan/{id}`` (D83): publish ``ActionPlanRenewRequested``; provisioning
+        re-runs the product's playbook on the service."""
+        service_uuid = service_uuid_of_plan(plan_id)
+        if not service_uuid:
+            raise InvalidRequestError(f"cannot parse ActionPlan id {plan_id!r} (D73)")
+        product = self._change(service_uuid, lambda a: a.request_renewal(plan_id, service_id, by_user))
+        return {"service_uuid": service_uuid, "product_id": product}
+
     def set_balance_trigger(
         self, service_uuid: str, *, kind: str, balance_type: str, threshold: float, balance_id: str | None
     ) -> str:

@@ -18,6 +18,7 @@ from omnibus.charging_gateway.api.schemas import (
     ExecuteAction,
     ProxyRequest,
     Reason,
+    Renew,
     Topup,
     Usage,
     UsageEndpoint,
@@ -150,6 +151,20 @@ def remove_action_plan(
     service = app.remove_action_plan(action_plan_id, _by(access))
     live.forget(service)
     return {"result": "success", "message": f"Removed ActionPlan {action_plan_id} from {service}"}
+
+
+@router.post("/crm/oam/renew_action_plan/{action_plan_id}")
+def renew_action_plan(
+    action_plan_id: str,
+    app: AppDep,
+    access: Annotated[Access, Depends(require("create_provision"))],
+    body: Annotated[Any, Body()] = None,
+) -> dict[str, Any]:
+    """D83: ask for the product's playbook to run again on the service (``ActionPlanRenewRequested``; the
+    provisioning service starts the job). 400 when the id has no ServiceID/ProductID."""
+    data = _body(Renew, body)
+    result = app.request_renewal(action_plan_id, data.service_id, _by(access))
+    return {"result": "success", "provision_id": None, **result}
 
 
 @router.get("/oam/usage")

@@ -117,3 +117,7 @@ class UsageEndpoint(ServiceUuid):
     service_name: str | None = Field(default=None, max_length=255)
     service_status: str | None = Field(default=None, max_length=40)
     imsi: str | None = Field(default=None, pattern=r"^\d{5,15}$")
+
+
+class Renew(Strict):
+    service_id: int | None = Field(default=None, description="CRM service id")

@@ -23,6 +23,7 @@ ALL_EVENTS = (
     OcsAccount.ActionPlanAttached,
     OcsAccount.ActionPlanDetached,
     OcsAccount.ActionPlanExecuted,
+    OcsAccount.RenewRequested,
     OcsAccount.TriggersAttached,
     OcsAccount.TriggersReset,
     OcsAccount.BalanceSignalled,

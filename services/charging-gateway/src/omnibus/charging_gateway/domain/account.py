@@ -97,6 +97,13 @@ class OcsAccount(Aggregate):
         executed_at: str
         next_exec_time: str | None
 
+    class RenewRequested(Aggregate.Event):
+        service_uuid: str
+        action_plan_id: str
+        service_id: int | None
+        product_id: int
+        by_user: str | None
+
     class TriggersAttached(Aggregate.Event):
         service_uuid: str
         group_ids: list[str]
@@ -312,6 +319,27 @@ class OcsAccount(Aggregate):
         self.plan_runs[f"{action_plan_id}@{executed_at}"] = True
         if action_plan_id in self.plans:
             self.plans[action_plan_id] = {**self.plans[action_plan_id], "next_exec_time": next_exec_time}
+
+    def request_renewal(self, plan_id: str, service_id: int | None, by_user: str | None) -> int:
+        """D83: "Renew" re-runs the product's playbook; the product comes from the plan id."""
+        self._live()
+        product = parse_action_plan_id(plan_id).get("ProductID")
+        if not isinstance(product, int):
+            raise InvalidRequestError(f"no ProductID in ActionPlan id {plan_id!r}")
+        self._renew_requested(
+            service_uuid=self.service_uuid,
+            action_plan_id=plan_id,
+            service_id=service_id,
+            product_id=product,
+            by_user=by_user,
+        )
+        return product
+
+    @event(RenewRequested)
+    def _renew_requested(
+        self, service_uuid: str, action_plan_id: str, service_id: int | None, product_id: int, by_user: str | None
+    ) -> None:
+        pass
 
     def attach_triggers(self, group_ids: list[str]) -> bool:
         self._live()

@@ -68,6 +68,17 @@ def _(e: OcsAccount.TriggersReset) -> IntegrationEvent:
 
 
 @to_integration.register
+def _(e: OcsAccount.RenewRequested) -> IntegrationEvent:
+    return c.ActionPlanRenewRequested(
+        service_uuid=e.service_uuid,
+        service_id=e.service_id,
+        action_plan_id=e.action_plan_id,
+        product_id=e.product_id,
+        by_user=e.by_user,
+    )
+
+
+@to_integration.register
 def _(e: OcsAccount.TriggersAttached) -> IntegrationEvent:
     return c.OcsActionTriggersAttached(service_uuid=e.service_uuid, group_ids=list(e.group_ids))
 
