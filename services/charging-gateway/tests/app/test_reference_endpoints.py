@@ -241,3 +241,17 @@ def test_renewing_an_action_plan_publishes_a_request_for_provisioning(gateway):
     assert (bad.status_code, denied.status_code) == (400, 403)
     [renew] = gateway.published("ActionPlanRenewRequested")
     assert payload(renew)["service_id"] == 456 and payload(renew)["by_user"] == "7"
+
+
+def test_cdrs_refuse_bad_times_and_filter_by_answer_time(gateway):
+    gateway.new_account("SVC_1")
+    gateway.topup("SVC_1", "k1", value=1000)
+    gateway.post("/crm/ocs/account/service_uuid/SVC_1/usage", json={"origin_id": "s1", "tor": "*data", "usage": 10})
+    path = "/crm/ocs/cdrs"
+
+    bad = gateway.get(path, params={"service_uuid": "SVC_1", "start": "yesterday-ish"})
+    later = gateway.get(path, params={"service_uuid": "SVC_1", "start": "2026-01-16"})
+    today = gateway.get(path, params={"service_uuid": "SVC_1", "start": "2026-01-15 00:00:00"})
+
+    assert bad.status_code == 400
+    assert later.json()["data"] == [] and len(today.json()["data"]) == 2

@@ -356,7 +356,9 @@ class ChargingApp(ServiceApplication):
         """A verified ``*http_post`` (the Account JSON, §6.3) or a D81 notify body; returns the new signals."""
         if isinstance(body, dict) and "ID" in body:
             account_json = check_account_json(body)
-            _, service_uuid = account_name(account_json)
+            tenant, service_uuid = account_name(account_json)
+            if tenant != self.ocs.tenant:  # another tenant's account is not one of ours
+                raise AccountNotFoundError(f"{tenant}:{service_uuid}")
             signals = trigger_signals(account_json) + expired_balance_signals(account_json, self.clock())
         elif isinstance(body, dict) and isinstance(body.get("account"), str):
             service_uuid = body["account"].rpartition(":")[2]

@@ -35,6 +35,7 @@ from omnibus.platform.auth import Access, PermissionDenied, require
 from omnibus.platform.auth.authenticator import AuthenticationError
 from omnibus.platform.auth.deps import authenticate
 from omnibus.platform.http.errors import ApiError
+from omnibus.platform.http.types import iso_z, parse_datetime
 
 router = APIRouter(tags=["charging"])
 WRITE = "cgrates_api_write"
@@ -218,10 +219,12 @@ def ocs_cdrs(
         "Limit": limit,
         "Offset": offset,
     }
-    if start:
-        filters["AnswerTimeStart"] = start
-    if end:
-        filters["AnswerTimeEnd"] = end
+    for name, value in (("AnswerTimeStart", start), ("AnswerTimeEnd", end)):
+        if value:
+            try:
+                filters[name] = iso_z(parse_datetime(value))
+            except ValueError as error:
+                raise ApiError(400, "invalid_time", f"{name}: {error}") from None
     rows = app.ocs.get_cdrs(filters)
     return {"data": rows, "limit": limit, "offset": offset}
 
