@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -165,4 +165,4 @@ def in_process_poster(app: ChargingApp, config: ResolvedCharging) -> Callable[[s
 
 definition = ServiceDefinition(name="charging-gateway", build=build)
 
-__all__ = ["ChargingRuntime", "build", "definition", "UTC"]
+__all__ = ["ChargingRuntime", "build", "definition"]

@@ -332,7 +332,10 @@ class Engine:
             if name in options:
                 value = options[name]
                 if not isinstance(value, bool):
-                    raise RpcError(f"json: cannot unmarshal {type(value).__name__} into Go value of type bool")
+                    kind = (
+                        "string" if isinstance(value, str) else "number" if isinstance(value, int | float) else "object"
+                    )
+                    raise RpcError(f"json: cannot unmarshal {kind} into Go struct field .ExtraOptions of type bool")
                 setattr(acc, attr, value)
 
     def _trigger_copies(self, group_ids: list[str]) -> list[Trigger]:
