@@ -255,3 +255,42 @@ def test_cdrs_refuse_bad_times_and_filter_by_answer_time(gateway):
 
     assert bad.status_code == 400
     assert later.json()["data"] == [] and len(today.json()["data"]) == 2
+
+
+def rpc(gateway, method, params, headers=None):
+    body = {"method": method, "params": params, "id": 42}
+    response = gateway.post("/jsonrpc", json=body, headers=headers or gateway.auth("cgrates_api_write"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_jsonrpc_relay_forwards_unchanged_and_records_the_facts_of_playbook_calls(gateway):
+    created = rpc(gateway, "ApierV2.SetAccount", [{"Account": "Play_1", "ExtraOptions": {"Disabled": False}}])
+    added = rpc(
+        gateway,
+        "ApierV1.AddBalance",
+        [
+            {
+                "Account": "Play_1",
+                "BalanceType": "*data",
+                "Value": 1024,
+                "Balance": {"ID": "DATA", "ExpiryTime": "+720h"},
+            }
+        ],
+    )
+    missing = rpc(gateway, "ApierV2.GetAccount", [{"Account": "Ghost"}])
+    read = rpc(gateway, "ApierV2.GetAccount", [{"Account": "Play_1"}])
+    removed = rpc(gateway, "ApierV1.RemoveAccount", [{"Account": "Play_1"}])
+
+    assert (created["result"], added["result"], removed["result"]) == ("OK", "OK", "OK")
+    assert missing == {"id": 42, "result": None, "error": "NOT_FOUND"}
+    assert read["result"]["BalanceMap"]["*data"][0]["Value"] == 1024
+    assert gateway.names() == ["OcsAccountCreated", "OcsBalanceAdded", "OcsAccountRemoved"]
+    assert payload(gateway.published("OcsBalanceAdded")[0])["idempotency_key"].startswith("relay:")
+
+
+def test_the_relay_needs_the_write_permission(gateway):
+    body = {"method": "APIerSv1.Ping", "params": [], "id": 1}
+
+    assert gateway.post("/jsonrpc", json=body, headers={}).status_code == 401
+    assert gateway.post("/jsonrpc", json=body, headers=gateway.auth("cgrates_api_access")).status_code == 403

@@ -59,6 +59,7 @@ class ChargingSettings(BaseSettings):
             live_cache_seconds=self.charging_live_cache_seconds,
             reconcile_interval=self.charging_reconcile_interval,
             topup_cdrlog=self.charging_topup_cdrlog,
+            relay_enabled=bool(ocs.get("relay_enabled", True)),
         )
 
 
@@ -80,6 +81,7 @@ class ResolvedCharging(BaseModel):
     live_cache_seconds: float
     reconcile_interval: float
     topup_cdrlog: bool
+    relay_enabled: bool = True
 
     @property
     def embedded(self) -> bool:

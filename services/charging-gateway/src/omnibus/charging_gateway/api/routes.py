@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from typing import Annotated, Any
+from uuid import uuid4
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import ValidationError
@@ -30,6 +31,7 @@ from omnibus.charging_gateway.domain.naming import check_service_uuid
 from omnibus.charging_gateway.live import LiveBalances
 from omnibus.charging_gateway.proxy import method_kind, with_tenant
 from omnibus.charging_gateway.readmodel.queries import account_row, put_usage_endpoint, usage_endpoint
+from omnibus.charging_gateway.relay import relay
 from omnibus.charging_gateway.settings import ResolvedCharging
 from omnibus.platform.auth import Access, PermissionDenied, require
 from omnibus.platform.auth.authenticator import AuthenticationError
@@ -252,6 +254,21 @@ def ocs_notify(
         name = str(body.get("ID") or body.get("account") or "").rpartition(":")[2]
         live.forget(name)
     return {"result": "success", "new_events": new}
+
+
+@router.post("/jsonrpc")
+def jsonrpc_relay(
+    request: Request,
+    app: AppDep,
+    config: ConfigDep,
+    access: Annotated[Access, Depends(require(WRITE))],
+    body: Annotated[Any, Body()] = None,
+) -> dict[str, Any]:
+    """The CGRateS JSON-RPC relay for playbooks (charging.md §4.6): forwarded unchanged, answered in CGRateS's
+    envelope; the facts of mutating calls are recorded. For the provisioning runner (its API key or network)."""
+    if not config.relay_enabled:
+        raise ApiError(404, "not_found", "The JSON-RPC relay is disabled (ocs.relay_enabled)")
+    return relay(app, body, str(getattr(request.state, "request_id", "")) or uuid4().hex, _by(access))
 
 
 # ----- live data for service views ------------------------------------------------------------------------------
