@@ -110,8 +110,12 @@ REGISTRY.register(_positions)
 
 
 def watch(service: Positions) -> None:
-    """Report this service's lags at every scrape (for as long as it lives)."""
+    """Report this service's lags at every scrape, until ``unwatch`` (its stop)."""
     _positions.services.add(service)
+
+
+def unwatch(service: Positions) -> None:
+    _positions.services.discard(service)
 
 
 def exposition() -> tuple[bytes, str]:

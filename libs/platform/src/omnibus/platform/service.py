@@ -110,6 +110,7 @@ class ServiceRuntime:
             await asyncio.to_thread(self.parts.seed_demo_data)
 
     async def stop(self) -> None:
+        metrics.unwatch(self)
         if self.relay is not None:
             self.relay.stopping.set()
         for task in self._tasks:
