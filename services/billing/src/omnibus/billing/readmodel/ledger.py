@@ -88,10 +88,10 @@ def invoice_search(term: str | None) -> ColumnElement[bool] | None:
     """Search by invoice ID (the reference product's search box) or number/title."""
     if not term:
         return None
-    conditions = [func.lower(invoices.c.title).like(f"%{term.lower()}%"), invoices.c.invoice_number == term]
-    if term.lstrip("#").isdigit():
-        conditions.append(invoices.c.invoice_id == int(term.lstrip("#")))
-    return or_(*conditions)
+    number = term.lstrip("#")
+    if number.isdigit():
+        return or_(invoices.c.invoice_id == int(number), invoices.c.invoice_number == number)
+    return or_(func.lower(invoices.c.title).like(f"%{term.lower()}%"), invoices.c.invoice_number == term)
 
 
 def transaction_stats(conn: Connection, customer_id: int | None, today: date) -> dict[str, int]:
