@@ -157,3 +157,13 @@ def api_on_each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     url = f"sqlite:///{tmp_path}" if request.param == "sqlite" else request.getfixturevalue("fresh_database")
     with running_api(url, tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+def api_with(tmp_path: Path) -> Any:
+    """``with api_with({crm_config}) as api:`` the services with billing reading that configuration."""
+
+    def start(crm_config: dict[str, Any]) -> Any:
+        return running_api(f"sqlite:///{tmp_path}", tmp_path, crm_config)
+
+    return start

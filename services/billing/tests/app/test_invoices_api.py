@@ -24,7 +24,11 @@ def test_first_bill_scenario_totals_and_stamps_the_lines(api_on_each_store):
 
     assert (invoice["retail_cost"], invoice["total_tax"], invoice["total"]) == (95.0, 0.0, 95.0)
     assert (invoice["title"], invoice["due_date"], invoice["status"], invoice["paid"]) == (
-        "January 2025", "2025-02-15", "Unpaid", False)
+        "January 2025",
+        "2025-02-15",
+        "Unpaid",
+        False,
+    )
     assert invoice["transaction_ids"] == [setup["transaction_id"], month["transaction_id"]]
     for line in (setup, month):
         stored = api.get(f"/crm/transaction/transaction_id/{line['transaction_id']}").json()
@@ -77,8 +81,9 @@ def test_only_lines_of_the_period_and_not_void_or_payments_are_invoiced(api):
     api.new_transaction(customer_id, transaction_type="payment", payment_method="cash", retail_cost="5.00")
 
     invoice = generate(api, customer_id)
-    empty = api.put("/crm/invoice/", json={"customer_id": customer_id, "start_date": "1990-01-01",
-                                           "end_date": "1990-01-31"})
+    empty = api.put(
+        "/crm/invoice/", json={"customer_id": customer_id, "start_date": "1990-01-01", "end_date": "1990-01-31"}
+    )
 
     assert invoice["transaction_ids"] == [kept["transaction_id"]]
     assert empty.status_code == 400
@@ -90,8 +95,14 @@ def test_chosen_lines_only_and_a_line_already_invoiced_is_409(api):
     data = api.new_transaction(customer_id, title="Data")
 
     first = generate(api, customer_id, transaction_ids=[mobile["transaction_id"]])
-    again = api.put("/crm/invoice/", json={"customer_id": customer_id, **PERIOD,
-                                           "transaction_ids": [mobile["transaction_id"], data["transaction_id"]]})
+    again = api.put(
+        "/crm/invoice/",
+        json={
+            "customer_id": customer_id,
+            **PERIOD,
+            "transaction_ids": [mobile["transaction_id"], data["transaction_id"]],
+        },
+    )
 
     assert first["transaction_ids"] == [mobile["transaction_id"]]
     assert again.status_code == 409
@@ -102,8 +113,9 @@ def test_another_customers_line_cannot_be_invoiced(api):
     mine, theirs = api.new_customer("Mine"), api.new_customer("Theirs")
     their_line = api.new_transaction(theirs)
 
-    response = api.put("/crm/invoice/", json={"customer_id": mine, **PERIOD,
-                                              "transaction_ids": [their_line["transaction_id"]]})
+    response = api.put(
+        "/crm/invoice/", json={"customer_id": mine, **PERIOD, "transaction_ids": [their_line["transaction_id"]]}
+    )
 
     assert response.status_code == 400
 
@@ -130,8 +142,12 @@ def test_voiding_releases_the_lines_for_a_new_invoice(api_on_each_store):
 
     assert (voided.json()["void"], voided.json()["status"]) == (True, "Void")
     assert second["transaction_ids"] == [line["transaction_id"]]
-    assert api.post(f"/crm/invoice/invoice_id/{invoice['invoice_id']}/pay",
-                    json={"method": "cash", "reference": "x"}).status_code == 409
+    assert (
+        api.post(
+            f"/crm/invoice/invoice_id/{invoice['invoice_id']}/pay", json={"method": "cash", "reference": "x"}
+        ).status_code
+        == 409
+    )
 
 
 def test_manual_payment_with_reference_records_a_payment_line(api_on_each_store):
@@ -140,20 +156,28 @@ def test_manual_payment_with_reference_records_a_payment_line(api_on_each_store)
     api.new_transaction(customer_id, retail_cost="100.00")
     invoice = generate(api, customer_id)
 
-    paid = api.post(f"/crm/invoice/invoice_id/{invoice['invoice_id']}/pay",
-                    json={"method": "cash", "reference": "Cash 2025-02-10 - Receipt #001", "paid_date": "2025-02-10"})
+    paid = api.post(
+        f"/crm/invoice/invoice_id/{invoice['invoice_id']}/pay",
+        json={"method": "cash", "reference": "Cash 2025-02-10 - Receipt #001", "paid_date": "2025-02-10"},
+    )
 
     body = paid.json()
     assert paid.status_code == 200, body
     assert (body["paid"], body["status"], body["paid_date"]) == (True, "Paid", "2025-02-10")
     assert body["payment_reference"] == "Cash 2025-02-10 - Receipt #001"
     assert (body["payment"]["method"], body["payment"]["amount"]) == ("cash", 100.0)
-    payments = api.get(f"/crm/transaction/customer_id/{customer_id}",
-                       params={"filters": '{"transaction_type": ["payment"]}'}).json()["data"]
+    payments = api.get(
+        f"/crm/transaction/customer_id/{customer_id}", params={"filters": '{"transaction_type": ["payment"]}'}
+    ).json()["data"]
     assert [(p["retail_cost"], p["invoice_id"], p["payment_method"]) for p in payments] == [
-        (-100.0, invoice["invoice_id"], "cash")]
-    assert api.post(f"/crm/invoice/invoice_id/{invoice['invoice_id']}/pay",
-                    json={"method": "cash", "reference": "again"}).status_code == 409
+        (-100.0, invoice["invoice_id"], "cash")
+    ]
+    assert (
+        api.post(
+            f"/crm/invoice/invoice_id/{invoice['invoice_id']}/pay", json={"method": "cash", "reference": "again"}
+        ).status_code
+        == 409
+    )
     assert api.post(f"/crm/invoice/invoice_id/{invoice['invoice_id']}/void").status_code == 409
 
 
@@ -242,8 +266,12 @@ def test_self_care_sees_own_invoices_only_and_cannot_generate(api):
     assert [i["invoice_id"] for i in api.get("/crm/invoice/", headers=me).json()["data"]] == [own["invoice_id"]]
     assert api.get(f"/crm/invoice/invoice_id/{other['invoice_id']}", headers=me).status_code == 404
     assert api.put("/crm/invoice/", json={"customer_id": mine, **PERIOD}, headers=me).status_code == 403
-    assert api.post(f"/crm/invoice/invoice_id/{own['invoice_id']}/pay", json={"method": "cash", "reference": "x"},
-                    headers=me).status_code == 403
+    assert (
+        api.post(
+            f"/crm/invoice/invoice_id/{own['invoice_id']}/pay", json={"method": "cash", "reference": "x"}, headers=me
+        ).status_code
+        == 403
+    )
     assert api.post(f"/crm/invoice/invoice_id/{own['invoice_id']}/void", headers=me).status_code == 403
 
 
@@ -279,4 +307,6 @@ def test_invoice_events_are_published(api):
     assert (generated["total"], generated["currency"]) == ("30.00", "usd")
     assert json.loads(paid.body)["amount"] == "30.00"
     assert [json.loads(m.body)["transaction_type"] for m in api.published("billing.TransactionRecorded")] == [
-        "charge", "payment"]
+        "charge",
+        "payment",
+    ]

@@ -1,10 +1,12 @@
 """Composition root of the billing service: builds everything from settings; nothing happens at import."""
 
-from omnibus.billing.api.routes import invoices, transactions
+from omnibus.billing.api.routes import invoices, pdf, transactions
 from omnibus.billing.application import BillingApp
 from omnibus.billing.config import billing_config
 from omnibus.billing.integration.customer_directory import CustomerDirectory
 from omnibus.billing.integration.outbound import OUTBOUND
+from omnibus.billing.pdf.cache import InvoicePdfs
+from omnibus.billing.pdf.renderer import InvoicePdfRenderer
 from omnibus.billing.projections.ledger import LedgerProjection
 from omnibus.billing.readmodel.ledger import SqlLedgerLookups
 from omnibus.billing.readmodel.tables import metadata
@@ -21,13 +23,17 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         env=eventstore_env(settings, BillingApp.name), config=config, lookups=SqlLedgerLookups(engine), gateway=None
     )
     parts = ServiceParts(
-        routers=(transactions.router, invoices.router),
+        routers=(transactions.router, invoices.router, pdf.router),
         app=app,
         outbound=OUTBOUND,
         projections=(LedgerProjection(),),
         bus_projections=(CustomerDirectory(),),
         metadata=(metadata,),
-        state={"billing_app": app, "billing_config": config},
+        state={
+            "billing_app": app,
+            "billing_config": config,
+            "invoice_pdfs": InvoicePdfs(engine, InvoicePdfRenderer(config)),
+        },
     )
     return ServiceRuntime("billing", settings, infra, engine, parts)
 
