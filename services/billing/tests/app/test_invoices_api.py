@@ -68,7 +68,7 @@ def test_proforma_previews_without_changing_anything(api):
     assert preview.status_code == 200
     body = preview.json()
     assert (body["retail_cost"], body["total_tax"], body["total"]) == (30.0, 3.0, 33.0)
-    assert [l["transaction_id"] for l in body["lines"]] == [line["transaction_id"]]
+    assert [row["transaction_id"] for row in body["lines"]] == [line["transaction_id"]]
     assert api.get(f"/crm/transaction/transaction_id/{line['transaction_id']}").json()["invoice_id"] is None
     assert api.get(f"/crm/invoice/customer_id/{customer_id}").json()["data"] == []
 

@@ -1,10 +1,11 @@
 """Composition root of the billing service: builds everything from settings; nothing happens at import."""
 
-from omnibus.billing.api.routes import invoices, pdf, transactions
+from omnibus.billing.api.routes import invoices, pdf, runs, transactions
 from omnibus.billing.application import BillingApp
 from omnibus.billing.config import billing_config
 from omnibus.billing.integration.customer_directory import CustomerDirectory
 from omnibus.billing.integration.outbound import OUTBOUND
+from omnibus.billing.jobs.billing_run import BillingRuns
 from omnibus.billing.pdf.cache import InvoicePdfs
 from omnibus.billing.pdf.renderer import InvoicePdfRenderer
 from omnibus.billing.projections.ledger import LedgerProjection
@@ -23,7 +24,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         env=eventstore_env(settings, BillingApp.name), config=config, lookups=SqlLedgerLookups(engine), gateway=None
     )
     parts = ServiceParts(
-        routers=(transactions.router, invoices.router, pdf.router),
+        routers=(transactions.router, invoices.router, runs.router, pdf.router),
         app=app,
         outbound=OUTBOUND,
         projections=(LedgerProjection(),),
@@ -33,6 +34,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
             "billing_app": app,
             "billing_config": config,
             "invoice_pdfs": InvoicePdfs(engine, InvoicePdfRenderer(config)),
+            "billing_runs": BillingRuns(app, engine),
         },
     )
     return ServiceRuntime("billing", settings, infra, engine, parts)
