@@ -116,6 +116,18 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
+    @property
+    def stripe(self) -> Any:
+        """The local Stripe stand-in this billing service talks to."""
+        return self.runtime.api.state.stripe_standin
+
+    def new_card(self, customer_id: int, test_card: str = "pm_card_visa", **fields: Any) -> dict[str, Any]:
+        response = self.put(
+            "/crm/stripe/", json={"customer_id": customer_id, "customer_stripe_id": test_card, **fields}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def published(self, routing_key: str) -> list[OutgoingMessage]:
         return [m for m in self.bus.published if m.routing_key == routing_key]
 
@@ -140,6 +152,9 @@ def running_api(database_url: str, folder: Path, crm_config: dict[str, Any] | No
         with TestClient(Dispatcher(embedded_app(infra, [customers, billing])), raise_server_exceptions=False) as client:
             yield Api(client=client, bus=infra.bus, signing_key=key, app=billing.app, runtime=billing)
     finally:
+        standin = billing.api.state.stripe_standin
+        if standin is not None:
+            standin.stop()
         for runtime in (customers, billing):
             if runtime.app is not None:
                 runtime.app.close()

@@ -271,15 +271,20 @@ class BillingApp(ServiceApplication):
         elif not reference:
             raise InvalidInvoiceError("A refund outside Stripe needs a reference")
 
+        target = invoice.refunded_amount + wanted
+
         def command() -> Invoice:
             current = self.get_invoice(invoice_id)
-            current.refund(wanted, reference, method or paid_by or "other")
+            before = current.refunded_amount
+            current.refund_up_to(target, reference, method or paid_by or "other")
+            if current.refunded_amount == before:  # the Stripe webhook recorded this refund first
+                return current
             row = self._new_line(
                 current.customer_id,
                 {
                     "title": f"Refund for Invoice #{current.invoice_number}",
                     "description": reference,
-                    "retail_cost": wanted,
+                    "retail_cost": current.refunded_amount - before,
                     "transaction_type": "refund",
                     "payment_method": method or paid_by or "other",
                     "invoice_id": invoice_id,
@@ -290,6 +295,54 @@ class BillingApp(ServiceApplication):
             return current
 
         return retry_on_conflict(command)
+
+    # --- Stripe webhooks (D101): reconcile what happened in Stripe, idempotently ---------------------------------
+
+    def stripe_payment_succeeded(self, invoice_id: int, payment_intent_id: str, amount_cents: int) -> bool:
+        """A PaymentIntent for this invoice succeeded in Stripe: mark the invoice paid unless it already is."""
+        invoice = self.get_invoice(invoice_id)
+        if invoice.paid or invoice.void or int(invoice.total * 100) != amount_cents:
+            return False
+        try:
+            self.pay_invoice(invoice_id, method="stripe", stripe_payment_id=payment_intent_id, channel="auto")
+        except ConflictError:  # paid meanwhile by the request that charged the card
+            return False
+        return True
+
+    def stripe_payment_failed(self, invoice_id: int, payment_intent_id: str, pm: str | None, reason: str) -> None:
+        invoice = self.get_invoice(invoice_id)
+        if not invoice.paid and not invoice.void:
+            self._change(
+                lambda: self.get_invoice(invoice_id), lambda i: i.payment_failed(pm, reason, payment_intent_id)
+            )
+
+    def stripe_charge_refunded(self, invoice_id: int, payment_intent_id: str, refunded_cents: int) -> None:
+        """Stripe's cumulative refunded amount of the invoice's charge (refunds made in the Dashboard too)."""
+
+        def command() -> Invoice:
+            current = self.get_invoice(invoice_id)
+            if not current.paid or current.payment_reference != payment_intent_id:
+                return current
+            before = current.refunded_amount
+            current.refund_up_to(Decimal(refunded_cents) / 100, f"stripe:{payment_intent_id}", "stripe")
+            if current.refunded_amount == before:
+                return current
+            row = self._new_line(
+                current.customer_id,
+                {
+                    "title": f"Refund for Invoice #{current.invoice_number}",
+                    "description": "Refunded in Stripe",
+                    "retail_cost": current.refunded_amount - before,
+                    "transaction_type": "refund",
+                    "payment_method": "stripe",
+                    "invoice_id": invoice_id,
+                    "source": "billing",
+                },
+            )
+            self.save(current, row)
+            return current
+
+        retry_on_conflict(command)
 
     # --- dunning (D99) ------------------------------------------------------------------------------------------
 
@@ -525,9 +578,10 @@ class BillingApp(ServiceApplication):
             )
         except PaymentDeclinedError as declined:
             reason = str(declined)
+            intent = (declined.details or {}).get("payment_intent_id")
             self._change(
                 lambda: self.get_invoice(invoice.invoice_id),
-                lambda i: i.payment_failed(card.customer_stripe_id, reason),
+                lambda i: i.payment_failed(card.customer_stripe_id, reason, intent),
             )
             self._card_charge_failed(card, invoice.total, reason)
             raise

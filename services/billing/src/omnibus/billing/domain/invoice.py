@@ -50,6 +50,7 @@ class Invoice(Aggregate):
         customer_id: int
         customer_stripe_id: str | None
         reason: str
+        payment_intent_id: str | None
 
     class Refunded(Aggregate.Event):
         invoice_id: int
@@ -105,6 +106,7 @@ class Invoice(Aggregate):
         self.dunning_days: list[int] = []
         self.suspended = False
         self.emailed = False
+        self.failed_payment_intents: list[str] = []
 
     @property
     def status(self) -> str:
@@ -179,17 +181,29 @@ class Invoice(Aggregate):
     def _restoration_requested(self, invoice_id: int, customer_id: int, service_ids: list[int]) -> None:
         self.suspended = False
 
-    def payment_failed(self, customer_stripe_id: str | None, reason: str) -> None:
+    def payment_failed(self, customer_stripe_id: str | None, reason: str, payment_intent_id: str | None) -> None:
+        """Record a declined card payment once per PaymentIntent (the charge and its webhook both report it)."""
+        if payment_intent_id is not None and payment_intent_id in self.failed_payment_intents:
+            return
         self._payment_failed(
             invoice_id=self.invoice_id,
             customer_id=self.customer_id,
             customer_stripe_id=customer_stripe_id,
             reason=reason,
+            payment_intent_id=payment_intent_id,
         )
 
     @event(PaymentFailed)
-    def _payment_failed(self, invoice_id: int, customer_id: int, customer_stripe_id: str | None, reason: str) -> None:
-        pass
+    def _payment_failed(
+        self,
+        invoice_id: int,
+        customer_id: int,
+        customer_stripe_id: str | None,
+        reason: str,
+        payment_intent_id: str | None,
+    ) -> None:
+        if payment_intent_id is not None:
+            self.failed_payment_intents.append(payment_intent_id)
 
     @property
     def refundable(self) -> Decimal:
@@ -205,6 +219,13 @@ class Invoice(Aggregate):
         if wanted > self.refundable:
             raise BillingError(f"Refund amount {wanted} exceeds the refundable {self.refundable}")
         return wanted
+
+    def refund_up_to(self, refunded_total: Decimal, refund_reference: str | None, method: str) -> None:
+        """Bring the refunded total up to ``refunded_total`` (Stripe's cumulative figure): a refund recorded by the
+        API and the same refund reported by a webhook converge instead of counting twice."""
+        missing = cents(refunded_total) - self.refunded_amount
+        if missing > 0:
+            self.refund(min(missing, self.refundable), refund_reference, method)
 
     def refund(self, amount: Decimal, refund_reference: str | None, method: str) -> None:
         amount = self.check_refund(amount)

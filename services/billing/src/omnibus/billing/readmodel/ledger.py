@@ -233,3 +233,30 @@ def _coerce(name: str, value: Any) -> Any:
     if name in BOOLEAN_COLUMNS:
         return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
     return str(value)
+
+
+def card_expiry(exp_month: int, exp_year: int) -> date:
+    """A card is valid through the last day of its expiry month."""
+    following = date(exp_year + exp_month // 12, exp_month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def expiring_cards(
+    conn: Connection, today: date, within_days: int, only_customer_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Cards expiring within ``within_days`` (and already expired), soonest first, with ``days_left``."""
+    found = []
+    for row in card_rows(conn, only_customer_id):
+        expires = card_expiry(row["exp_month"], row["exp_year"])
+        days_left = (expires - today).days
+        if days_left <= within_days:
+            found.append({**row, "expires": expires, "days_left": days_left, "expired": days_left < 0})
+    return sorted(found, key=lambda r: (r["days_left"], r["card_id"]))
+
+
+def card_id_for(conn: Connection, customer_stripe_id: str) -> tuple[int, int] | None:
+    """(card_id, customer_id) of the saved card with this Stripe PaymentMethod id."""
+    row = conn.execute(
+        select(cards.c.card_id, cards.c.customer_id).where(cards.c.customer_stripe_id == customer_stripe_id)
+    ).first()
+    return (row[0], row[1]) if row else None
