@@ -5,6 +5,7 @@ import logging
 from omnibus.billing.api.routes import invoices, pdf, runs, stripe, transactions
 from omnibus.billing.application import BillingApp
 from omnibus.billing.config import BillingConfig, billing_config
+from omnibus.billing.demo import seed_demo_billing
 from omnibus.billing.integration.customer_directory import CustomerDirectory
 from omnibus.billing.integration.outbound import OUTBOUND
 from omnibus.billing.jobs.billing_run import BillingRuns
@@ -45,6 +46,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
             "stripe_webhook_secret": webhook_secret,
             "stripe_standin": standin,
         },
+        seed_demo_data=lambda: seed_demo_billing(app),
     )
     return ServiceRuntime("billing", settings, infra, engine, parts)
 
