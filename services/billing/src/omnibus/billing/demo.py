@@ -37,41 +37,23 @@ def _seed_when_customers_known(app: BillingApp) -> None:
 
 
 def _seed(app: BillingApp) -> None:
-    money = Decimal
-    app.record_transaction(
-        ACME,
-        {
-            "title": "Mobile Service - Monthly Fee",
-            "retail_cost": money("30.00"),
-            "wholesale_cost": money("10.00"),
-            "tax_percentage": money("10"),
-        },
-    )
-    app.record_transaction(
-        ACME,
-        {
-            "title": "Data Addon - 5GB",
-            "retail_cost": money("15.00"),
-            "wholesale_cost": money("5.00"),
-            "tax_percentage": money("10"),
-        },
-    )
+    monthly = app.record_transaction(ACME, _line("Mobile Service - Monthly Fee", "30.00", "10.00", "10"))
+    addon = app.record_transaction(ACME, _line("Data Addon - 5GB", "15.00", "5.00", "10"))
     today = datetime.now(UTC).date()
     lines = [monthly.transaction_id, addon.transaction_id]  # by id: the read model may not have them yet
     invoice = app.generate_invoice(
         ACME, start=today.replace(day=1), end=today, title=f"{today:%B %Y}", transaction_ids=lines
     )
     app.add_card(ACME, "pm_card_visa", nickname="Company Visa")
-    app.record_transaction(
-        JANE, {"title": "Installation", "retail_cost": money("75.00"), "wholesale_cost": money("45.00")}
-    )
-    app.record_transaction(
-        JANE,
-        {
-            "title": "Credit for outage 8-9",
-            "retail_cost": money("10.00"),
-            "transaction_type": "credit",
-            "description": "Service down two days",
-        },
-    )
+    app.record_transaction(JANE, _line("Installation", "75.00", "45.00", "0"))
+    app.record_transaction(JANE, {**_line("Credit for outage 8-9", "10.00", "0", "0"), "transaction_type": "credit"})
     log.info("billing demo data: invoice %s for customer %d", invoice.invoice_id if invoice else None, ACME)
+
+
+def _line(title: str, retail: str, wholesale: str, tax: str) -> dict[str, object]:
+    return {
+        "title": title,
+        "retail_cost": Decimal(retail),
+        "wholesale_cost": Decimal(wholesale),
+        "tax_percentage": Decimal(tax),
+    }
