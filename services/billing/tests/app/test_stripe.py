@@ -281,3 +281,24 @@ def test_self_care_manages_only_its_own_cards(api):
         ).status_code
         == 403
     )
+
+
+def test_automatic_expiry_reminders_are_sent_once_per_threshold(api):
+    from datetime import UTC, datetime, timedelta
+
+    customer_id = api.new_customer()
+    card = api.new_card(customer_id)
+    soon = datetime.now(UTC).date() + timedelta(days=20)
+    from sqlalchemy import update
+
+    from omnibus.billing.readmodel.tables import cards
+
+    with api.runtime.engine.begin() as conn:  # a card expiring in about 20 days (Stripe would say so)
+        conn.execute(
+            update(cards).where(cards.c.card_id == card["id"]).values(exp_month=soon.month, exp_year=soon.year)
+        )
+
+    first = api.post("/crm/stripe/expiring/sweep").json()
+    second = api.post("/crm/stripe/expiring/sweep").json()
+
+    assert (first["queued"], second["queued"]) == (1, 0)

@@ -539,7 +539,10 @@ class BillingApp(ServiceApplication):
         return self._charge_result(self.get_transaction(line.transaction_id))
 
     def remind_card_expiry(self, card_id: int, days_left: int, trigger: str) -> bool:
-        return self._change(lambda: self.get_card(card_id), lambda c: c.remind_expiry(days_left, trigger))
+        """Record an expiry reminder; False when this automatic threshold was already reminded."""
+        outcome: list[bool] = []
+        self._change(lambda: self.get_card(card_id), lambda c: outcome.append(c.remind_expiry(days_left, trigger)))
+        return outcome[-1]
 
     # --- helpers ------------------------------------------------------------------------------------------------
 
@@ -680,7 +683,7 @@ class BillingApp(ServiceApplication):
 
     def _get(self, aggregate_id: UUID, kind: type[T], what: str) -> T:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} not found") from None
         if not isinstance(aggregate, kind):
