@@ -105,3 +105,18 @@ def test_dunning_escalates_on_day_30(api):
 
     escalated = eventually(lambda: api.published("billing.DunningEscalated")[0])
     assert json.loads(escalated.body)["day"] == 30
+
+
+def test_two_billing_runs_at_once_invoice_each_customer_once(api_on_each_store):
+    api = api_on_each_store
+    customers = [api.new_customer(f"Customer {n}") for n in range(6)]
+    for customer_id in customers:
+        api.new_transaction(customer_id)
+
+    runs = [api.post("/crm/invoice/billing_run", json=PERIOD).json()["run_id"] for _ in range(2)]
+    results = [finished(api, run_id) for run_id in runs]
+
+    assert sum(r["invoiced"] for r in results) == 6
+    assert all(r["failed"] == 0 for r in results)
+    for customer_id in customers:
+        assert len(api.get(f"/crm/invoice/customer_id/{customer_id}").json()["data"]) == 1

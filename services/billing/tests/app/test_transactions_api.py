@@ -273,3 +273,22 @@ def test_self_care_users_see_only_their_own_lines(api):
     assert [t["transaction_id"] for t in listed] == [own_line["transaction_id"]]
     assert api.get(f"/crm/transaction/customer_id/{theirs}", headers=me).status_code == 404
     assert api.get(f"/crm/transaction/transaction_id/{other_line['transaction_id']}", headers=me).status_code == 404
+
+
+def test_a_payment_row_may_name_an_invoice_of_the_same_customer_only(api):
+    mine, theirs = api.new_customer("Mine"), api.new_customer("Theirs")
+    api.new_transaction(theirs)
+    their_invoice = api.put(
+        "/crm/invoice/", json={"customer_id": theirs, "start_date": "2000-01-01", "end_date": "2100-01-01"}
+    ).json()
+    body = {
+        "customer_id": mine,
+        "title": "Cash",
+        "retail_cost": 5,
+        "transaction_type": "payment",
+        "payment_method": "cash",
+    }
+
+    assert api.put("/crm/transaction/", json={**body, "invoice_id": their_invoice["invoice_id"]}).status_code == 400
+    assert api.put("/crm/transaction/", json={**body, "invoice_id": 999}).status_code == 400
+    assert api.put("/crm/transaction/", json={**body, "invoice_id": None}).status_code == 200

@@ -73,8 +73,16 @@ class BillingApp(ServiceApplication):
         """A new ledger line (charge, credit, payment or refund). 404 unknown customer; 409 reused idempotency key."""
         if not self.lookups.customer_exists(customer_id):
             raise NotFoundError(f"Customer {customer_id} not found")
-        if fields.get("invoice_id") is not None and fields.get("transaction_type") not in ("payment", "refund"):
-            raise InvalidTransactionError("invoice_id is set by generating an invoice; create the line uninvoiced")
+        invoice_id = fields.get("invoice_id")
+        if invoice_id is not None:
+            if fields.get("transaction_type") not in ("payment", "refund"):
+                raise InvalidTransactionError("invoice_id is set by generating an invoice; create the line uninvoiced")
+            try:
+                invoice = self.get_invoice(invoice_id)
+            except NotFoundError:
+                raise InvalidTransactionError(f"Invoice {invoice_id} not found") from None
+            if invoice.customer_id != customer_id:
+                raise InvalidTransactionError(f"Invoice {invoice_id} belongs to another customer")
         complete = Transaction.new_fields(fields, self.config.currency)
         transaction_id = self.ids.next("transaction_id")
         line = Transaction(
@@ -221,6 +229,8 @@ class BillingApp(ServiceApplication):
 
         def command() -> Invoice:
             current = self.get_invoice(invoice_id)
+            if stripe_payment_id is not None and current.paid and current.payment_reference == stripe_payment_id:
+                return current  # the Stripe webhook of this very charge recorded it first
             payment = {
                 "payment_id": payment_id,
                 "invoice_id": invoice_id,
