@@ -120,3 +120,21 @@ def test_two_billing_runs_at_once_invoice_each_customer_once(api_on_each_store):
     assert all(r["failed"] == 0 for r in results)
     for customer_id in customers:
         assert len(api.get(f"/crm/invoice/customer_id/{customer_id}").json()["data"]) == 1
+
+
+def test_closed_customers_are_not_dunned(api):
+    due = date(2025, 1, 31)
+    invoice = overdue_invoice(api, due)
+    api.patch(f"/crm/customer/customer_id/{invoice['customer_id']}", json={"customer_status": "Closed"})
+    from omnibus.billing.readmodel.ledger import SqlLedgerLookups
+
+    lookups = SqlLedgerLookups(api.runtime.engine)
+    eventually(lambda: _assert_closed(lookups, invoice["customer_id"]))
+
+    steps = api.post("/crm/invoice/dunning/run", json={"today": (due + timedelta(days=20)).isoformat()}).json()
+
+    assert steps["steps"] == []
+
+
+def _assert_closed(lookups, customer_id):
+    assert lookups.billing_profile(customer_id)["customer_status"] == "Closed"

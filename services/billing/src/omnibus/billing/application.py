@@ -361,7 +361,8 @@ class BillingApp(ServiceApplication):
         today = today or _today()
         invoice = self.get_invoice(invoice_id)
         steps = invoice.dunning_steps_due(today, self.config.dunning)
-        if not steps:
+        profile = self.lookups.billing_profile(invoice.customer_id) or {}
+        if not steps or profile.get("customer_status") == "Closed":  # no dunning of closed accounts (§9)
             return []
         if any(s.action == RETRY for s in steps) and self._try_automatic_payment(invoice):
             return []
