@@ -292,3 +292,18 @@ def test_a_payment_row_may_name_an_invoice_of_the_same_customer_only(api):
     assert api.put("/crm/transaction/", json={**body, "invoice_id": their_invoice["invoice_id"]}).status_code == 400
     assert api.put("/crm/transaction/", json={**body, "invoice_id": 999}).status_code == 400
     assert api.put("/crm/transaction/", json={**body, "invoice_id": None}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/crm/transaction/transaction_id/99999999999999999999",
+        "/crm/transaction/customer_id/99999999999999999999",
+        "/crm/invoice/invoice_id/99999999999999999999",
+        "/crm/invoice/99999999999999999999/pdf",
+        "/crm/transaction/transaction_id/0",
+        "/crm/transaction/stats?customer_id=99999999999999999999",
+    ],
+)
+def test_out_of_range_ids_are_refused_with_400_not_a_server_error(api, path):
+    assert api.get(path).status_code == 400

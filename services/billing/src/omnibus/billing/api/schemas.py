@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from omnibus.billing.domain.money import MAX_AMOUNT
@@ -44,6 +45,7 @@ def _percentage(value: Decimal) -> Decimal:
 Money = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_money)]
 Percentage = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_percentage)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+PathId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Public id")]  # out of range: 400, not a DB error
 Title = Annotated[str, Field(min_length=1, max_length=255)]
 Description = Annotated[str | None, Field(max_length=2000)]
 TransactionType = Literal["charge", "credit", "payment", "refund"]

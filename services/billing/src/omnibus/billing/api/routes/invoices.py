@@ -6,7 +6,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from omnibus.billing.api.deps import BillingAppDep, ReadDep
-from omnibus.billing.api.schemas import InvoiceCreate, InvoiceEmail, InvoicePatch, InvoicePay, InvoiceRefund, Period
+from omnibus.billing.api.schemas import (
+    InvoiceCreate,
+    InvoiceEmail,
+    InvoicePatch,
+    InvoicePay,
+    InvoiceRefund,
+    PathId,
+    Period,
+)
 from omnibus.billing.api.views import invoice_row_view, invoice_view, money, stats_view, transaction_view
 from omnibus.billing.application import BillingApp
 from omnibus.billing.domain import ConflictError
@@ -66,7 +74,7 @@ def stats(read: ReadDep, access: View) -> dict[str, Any]:
 
 
 @router.get("/crm/invoice/invoice_id/{invoice_id}")
-def get_invoice(invoice_id: int, app: BillingAppDep, access: View) -> dict[str, Any]:
+def get_invoice(invoice_id: PathId, app: BillingAppDep, access: View) -> dict[str, Any]:
     """An invoice with its lines."""
     invoice = app.get_invoice(invoice_id)
     access.check_customer(invoice.customer_id, "Invoice")
@@ -75,7 +83,7 @@ def get_invoice(invoice_id: int, app: BillingAppDep, access: View) -> dict[str, 
 
 @router.get("/crm/invoice/customer_id/{customer_id}")
 def customer_invoices(
-    customer_id: int, read: ReadDep, paging: Annotated[Paging, Depends()], access: View
+    customer_id: PathId, read: ReadDep, paging: Annotated[Paging, Depends()], access: View
 ) -> dict[str, Any]:
     """A customer's invoices as ``{data, pagination}``; ``search`` by invoice ID, ``filters`` on paid/void."""
     access.check_customer(customer_id, "Customer")
@@ -89,7 +97,7 @@ def all_invoices(read: ReadDep, paging: Annotated[Paging, Depends()], access: Vi
 
 @router.patch("/crm/invoice/invoice_id/{invoice_id}")
 def update_invoice(
-    invoice_id: int, app: BillingAppDep, _: Update, body: Annotated[Any, Body()] = None
+    invoice_id: PathId, app: BillingAppDep, _: Update, body: Annotated[Any, Body()] = None
 ) -> dict[str, Any]:
     """Change the title or dates of an unpaid invoice (409 when paid or void)."""
     if not isinstance(body, dict) or not body:
@@ -103,14 +111,14 @@ def update_invoice(
 
 
 @router.post("/crm/invoice/invoice_id/{invoice_id}/void")
-def void_invoice(invoice_id: int, app: BillingAppDep, _: Update) -> dict[str, Any]:
+def void_invoice(invoice_id: PathId, app: BillingAppDep, _: Update) -> dict[str, Any]:
     """Void an unpaid invoice; its lines become uninvoiced again (409 when paid, D89)."""
     return _with_lines(app, invoice_view(app.void_invoice(invoice_id)))
 
 
 @router.delete("/crm/invoice/invoice_id/{invoice_id}")
 def delete_invoice(
-    invoice_id: int, app: BillingAppDep, _: Annotated[Access, Depends(require("delete_customer_invoice"))]
+    invoice_id: PathId, app: BillingAppDep, _: Annotated[Access, Depends(require("delete_customer_invoice"))]
 ) -> dict[str, str]:
     """Only an unpaid draft never e-mailed can be deleted (it is voided, lines released); otherwise 409."""
     invoice = app.get_invoice(invoice_id)
@@ -122,7 +130,7 @@ def delete_invoice(
 
 @router.post("/crm/invoice/invoice_id/{invoice_id}/pay")
 def pay_invoice(
-    invoice_id: int,
+    invoice_id: PathId,
     body: InvoicePay,
     app: BillingAppDep,
     access: Annotated[Access, Depends(require("update_customer_invoice", own="update_own_customer_invoice"))],
@@ -145,7 +153,7 @@ def pay_invoice(
 
 
 @router.post("/crm/invoice/invoice_id/{invoice_id}/refund")
-def refund_invoice(invoice_id: int, body: InvoiceRefund, app: BillingAppDep, _: Update) -> dict[str, Any]:
+def refund_invoice(invoice_id: PathId, body: InvoiceRefund, app: BillingAppDep, _: Update) -> dict[str, Any]:
     """Refund all (default) or part of a paid invoice; through Stripe when paid by card (409 unpaid, 400 too much)."""
     refunded = app.refund_invoice(invoice_id, amount=body.amount, method=body.method, reference=body.reference)
     return _with_lines(app, invoice_view(refunded))
@@ -153,7 +161,7 @@ def refund_invoice(invoice_id: int, body: InvoiceRefund, app: BillingAppDep, _: 
 
 @router.post("/crm/invoice/invoice_id/{invoice_id}/email")
 def email_invoice(
-    invoice_id: int,
+    invoice_id: PathId,
     app: BillingAppDep,
     _: Annotated[Access, Depends(require("create_communication"))],
     access: View,

@@ -7,6 +7,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from omnibus.billing.api.schemas import PathId
 from omnibus.billing.pdf.cache import InvoicePdfs
 from omnibus.platform.auth import Access, require
 from omnibus.platform.http.errors import ApiError
@@ -26,7 +27,7 @@ PdfsDep = Annotated[InvoicePdfs, Depends(_pdfs)]
 
 
 @router.get("/crm/invoice/{invoice_id}/pdf", response_class=Response)
-def invoice_pdf(invoice_id: int, pdfs: PdfsDep, access: View, request: Request) -> Response:
+def invoice_pdf(invoice_id: PathId, pdfs: PdfsDep, access: View, request: Request) -> Response:
     """The invoice as ``application/pdf`` (rendered once, then served from the cache until something changes)."""
     try:
         document = pdfs.get(invoice_id)
@@ -47,7 +48,7 @@ def invoice_pdf(invoice_id: int, pdfs: PdfsDep, access: View, request: Request) 
 
 
 @router.get("/invoice/pdf/{invoice_id}", response_class=Response)
-def invoice_pdf_alias(invoice_id: int, pdfs: PdfsDep, access: View, request: Request) -> Response:
+def invoice_pdf_alias(invoice_id: PathId, pdfs: PdfsDep, access: View, request: Request) -> Response:
     """The same PDF at the reference product's other documented path (D5)."""
     return invoice_pdf(invoice_id, pdfs, access, request)
 
@@ -64,7 +65,7 @@ def clean_pdf_cache(
 
 @router.delete("/crm/invoice/{invoice_id}/pdf-cache")
 def invalidate_pdf(
-    invoice_id: int, pdfs: PdfsDep, _: Annotated[Access, Depends(require("update_customer_invoice"))]
+    invoice_id: PathId, pdfs: PdfsDep, _: Annotated[Access, Depends(require("update_customer_invoice"))]
 ) -> dict[str, object]:
     """Forget one invoice's cached PDF (the next download renders it again)."""
     return {"status": "success", "deleted_count": pdfs.invalidate(invoice_id)}

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from omnibus.billing.api.deps import BillingAppDep, ReadDep
-from omnibus.billing.api.schemas import BillingRunRequest, DunningRunRequest
+from omnibus.billing.api.schemas import BillingRunRequest, DunningRunRequest, PathId
 from omnibus.billing.jobs.billing_run import BillingRuns
 from omnibus.billing.readmodel.ledger import overdue_invoice_ids
 from omnibus.platform.auth import Access, require
@@ -42,7 +42,7 @@ def start_billing_run(
 
 @router.get("/crm/invoice/billing_run/{run_id}")
 def billing_run(
-    run_id: int, runs: RunsDep, _: Annotated[Access, Depends(require("view_customer_invoice"))]
+    run_id: PathId, runs: RunsDep, _: Annotated[Access, Depends(require("view_customer_invoice"))]
 ) -> dict[str, Any]:
     """Progress of a billing run: ``status`` (running, completed, failed), ``total``, ``done``, counts, errors."""
     status = runs.status(run_id)

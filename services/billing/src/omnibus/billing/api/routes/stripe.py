@@ -10,7 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 
 from omnibus.billing.api.deps import BillingAppDep, EngineDep, ReadDep
-from omnibus.billing.api.schemas import CardCreate, CardPatch, ChargeCard, ExpiryReminders, SetupIntentRequest, StripeId
+from omnibus.billing.api.schemas import (
+    CardCreate,
+    CardPatch,
+    ChargeCard,
+    ExpiryReminders,
+    PathId,
+    SetupIntentRequest,
+    StripeId,
+)
 from omnibus.billing.api.views import card_row_view, card_view
 from omnibus.billing.application import BillingApp, CardNotOwnedError
 from omnibus.billing.config import BillingConfig
@@ -36,7 +44,7 @@ def _card(app: BillingApp, read: ReadDep, customer_stripe_id: str, access: Acces
 
 @router.get("/crm/stripe/customer_id/{customer_id}")
 def customer_cards(
-    customer_id: int,
+    customer_id: PathId,
     read: ReadDep,
     access: Annotated[Access, Depends(require("view_customer_stripe_card", own="view_own_customer_stripe_card"))],
 ) -> dict[str, Any]:

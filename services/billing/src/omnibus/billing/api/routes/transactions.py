@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from omnibus.billing.api.deps import BillingAppDep, ReadDep
-from omnibus.billing.api.schemas import TransactionCreate, TransactionPatch
+from omnibus.billing.api.schemas import PathId, TransactionCreate, TransactionPatch
 from omnibus.billing.api.views import stats_view, transaction_row_view, transaction_view
 from omnibus.billing.readmodel.ledger import (
     TRANSACTION_FILTERS,
@@ -36,7 +36,9 @@ def create_transaction(
 
 
 @router.get("/crm/transaction/stats")
-def stats(read: ReadDep, access: View, customer_id: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+def stats(
+    read: ReadDep, access: View, customer_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None
+) -> dict[str, Any]:
     """Widget totals: all time, uninvoiced, this month, last month (non-void charges and credits)."""
     if access.scoped:
         customer_id = access.own_customer_id
@@ -44,7 +46,7 @@ def stats(read: ReadDep, access: View, customer_id: Annotated[int | None, Query(
 
 
 @router.get("/crm/transaction/transaction_id/{transaction_id}")
-def get_transaction(transaction_id: int, app: BillingAppDep, access: View) -> dict[str, Any]:
+def get_transaction(transaction_id: PathId, app: BillingAppDep, access: View) -> dict[str, Any]:
     line = app.get_transaction(transaction_id)
     access.check_customer(line.customer_id, "Transaction")
     return transaction_view(line)
@@ -52,7 +54,7 @@ def get_transaction(transaction_id: int, app: BillingAppDep, access: View) -> di
 
 @router.get("/crm/transaction/customer_id/{customer_id}")
 def customer_transactions(
-    customer_id: int, read: ReadDep, paging: Annotated[Paging, Depends()], access: View
+    customer_id: PathId, read: ReadDep, paging: Annotated[Paging, Depends()], access: View
 ) -> dict[str, Any]:
     """A customer's lines as ``{data, pagination}``; ``filters={"invoice_id":[null]}`` = Not Invoiced."""
     access.check_customer(customer_id, "Customer")
@@ -67,7 +69,7 @@ def all_transactions(read: ReadDep, paging: Annotated[Paging, Depends()], access
 
 @router.patch("/crm/transaction/transaction_id/{transaction_id}")
 def update_transaction(
-    transaction_id: int,
+    transaction_id: PathId,
     app: BillingAppDep,
     _: Annotated[Access, Depends(require("update_customer_transaction"))],
     body: Annotated[Any, Body()] = None,
@@ -90,7 +92,7 @@ def update_transaction(
 
 @router.delete("/crm/transaction/transaction_id/{transaction_id}")
 def delete_transaction(
-    transaction_id: int, app: BillingAppDep, _: Annotated[Access, Depends(require("delete_customer_transaction"))]
+    transaction_id: PathId, app: BillingAppDep, _: Annotated[Access, Depends(require("delete_customer_transaction"))]
 ) -> dict[str, Any]:
     """No hard delete: the line is voided (409 when invoiced)."""
     app.void_transaction(transaction_id)
