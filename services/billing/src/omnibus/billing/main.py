@@ -55,6 +55,8 @@ def _stripe(settings: ServiceSettings, config: BillingConfig) -> tuple[StripeSta
     """stripe-python on Stripe (``stripe.secret_key``), on ``stripe.api_base`` if given, or, without a key, on a
     local stand-in started here that sends its webhooks to this service (embedded mode, tests, demos)."""
     if config.stripe_secret_key:
+        if not config.stripe_webhook_secret:
+            log.warning("stripe.webhook_secret is not set: every Stripe webhook will be refused")
         gateway = StripeGateway(config.stripe_secret_key, config.stripe_api_base, config.statement_descriptor_suffix)
         return None, gateway, config.stripe_webhook_secret or ""
     webhook_url = f"http://{settings.http_host}:{settings.http_port}/crm/stripe/webhook"
