@@ -36,10 +36,11 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import billing, customers
+    from omnibus.contracts import billing, charging, customers
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
+    registry.register(charging.PUBLISHED)
     registry.register(billing.PUBLISHED)
     return registry
 

@@ -16,10 +16,11 @@ from sqlalchemy import Engine, MetaData
 
 from omnibus.platform import metrics
 from omnibus.platform.auth.authenticator import Authenticator
-from omnibus.platform.consumers import BusProjection, ProjectionConsumer
+from omnibus.platform.consumers import BusProjection, Reaction, source_consumers
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
 from omnibus.platform.messaging.bus import Bus
+from omnibus.platform.peers import Peers
 from omnibus.platform.projections import LocalProjectionRunner, Projection
 from omnibus.platform.readmodels import create_tables, read_position
 from omnibus.platform.relay import Outbound, OutboxRelay
@@ -30,10 +31,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Infrastructure:
-    """What services share in one process: the bus and the request authenticator."""
+    """What services share in one process: the bus, the request authenticator, and the way to other services."""
 
     bus: Bus
     authenticator: Authenticator
+    peers: Peers = field(default_factory=lambda: Peers(None))
 
 
 @dataclass
@@ -45,6 +47,7 @@ class ServiceParts:
     outbound: Outbound | None = None
     projections: Sequence[Projection] = ()
     bus_projections: Sequence[BusProjection] = ()
+    reactions: Sequence[Reaction] = ()
     metadata: Sequence[MetaData] = ()
     state: dict[str, Any] = field(default_factory=dict)
     seed_demo_data: Callable[[], None] | None = None
@@ -73,7 +76,7 @@ class ServiceRuntime:
             if parts.app is not None and parts.outbound is not None
             else None
         )
-        self.consumers = [ProjectionConsumer(name, engine, p) for p in parts.bus_projections]
+        self.consumers = source_consumers(name, engine, [*parts.bus_projections, *parts.reactions])
         self._tasks: list[asyncio.Task[None]] = []
         self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
         self._stored_positions = StoredPositions(engine, list(self.runners))
