@@ -36,11 +36,12 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import charging, customers
+    from omnibus.contracts import billing, charging, customers
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
     registry.register(charging.PUBLISHED)
+    registry.register(billing.PUBLISHED)
     return registry
 
 
