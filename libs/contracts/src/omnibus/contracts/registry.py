@@ -36,11 +36,12 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import charging, customers
+    from omnibus.contracts import charging, customers, provisioning
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
     registry.register(charging.PUBLISHED)
+    registry.register(provisioning.PUBLISHED)
     return registry
 
 

@@ -1,0 +1,29 @@
+"""The provisioning domain: provision jobs and their task events (pure: no I/O, no framework)."""
+
+from omnibus.provisioning.domain.errors import (
+    InvalidProvisionRequest,
+    ProvisionFinishedError,
+    ProvisioningError,
+    ProvisionNotFoundError,
+)
+from omnibus.provisioning.domain.provision import (
+    ALL_EVENTS,
+    FAILED,
+    FAILED_IGNORED,
+    RUNNING,
+    SUCCESS,
+    Provision,
+)
+
+__all__ = [
+    "ALL_EVENTS",
+    "FAILED",
+    "FAILED_IGNORED",
+    "RUNNING",
+    "SUCCESS",
+    "InvalidProvisionRequest",
+    "Provision",
+    "ProvisionFinishedError",
+    "ProvisionNotFoundError",
+    "ProvisioningError",
+]
