@@ -178,3 +178,9 @@ def api(tmp_path: Path) -> Iterator[Api]:
 @pytest.fixture
 def api_factory(tmp_path: Path) -> Callable[..., Any]:
     return lambda **kw: running_api(f"sqlite:///{tmp_path}", **kw)
+
+
+@pytest.fixture
+def start_service() -> Callable[..., Any]:
+    """``with start_service(database_url, **options) as api``: the service on a given store (restarts)."""
+    return running_api
