@@ -1,7 +1,6 @@
 """Provision jobs over HTTP with real ansible-runner runs of the test plays (provisioning.md §3, §4.2, §4.3)."""
 
 import json
-
 from typing import Any
 
 from omnibus.testing.helpers import eventually

@@ -26,7 +26,9 @@ def started(store: str, start_service: Callable[..., Any]) -> Callable[..., Any]
 
 
 def test_a_job_queued_while_the_service_was_down_runs_when_it_starts(store: str, started: Callable[..., Any]) -> None:
-    offline = ProvisioningApp(env=eventstore_env(ServiceSettings(database_url=store).for_service("provisioning"), "provisioning"))
+    offline = ProvisioningApp(
+        env=eventstore_env(ServiceSettings(database_url=store).for_service("provisioning"), "provisioning")
+    )
     job = offline.request_provision(_request("play_ok"))
     offline.close()
 

@@ -38,7 +38,8 @@ class ProvisioningApp(ServiceApplication):
 
     def request_provision(self, request: NewProvision) -> Provision:
         provision_id = self.ids.next("provision_id")
-        job = Provision(id=aggregate_uuid("provision", provision_id), provision_id=provision_id, **vars(request))
+        job_id = aggregate_uuid("provision", provision_id)
+        job = Provision(id=job_id, provision_id=provision_id, **vars(request))  # type: ignore[call-arg]
         self.save(job)
         return job
 

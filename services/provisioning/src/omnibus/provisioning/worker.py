@@ -57,11 +57,11 @@ class JobWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self) -> None:
-        loop = self._loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         self._lock = await asyncio.to_thread(leadership.acquire, self.engine, "provisioning-runner", self.stopping)
         if self.stopping.is_set():
             return
-        self.app.add_listener(lambda _: loop.call_soon_threadsafe(self._wake.set))
+        self.app.add_listener(lambda _: self._wake_from_thread())
         await asyncio.to_thread(self.fail_interrupted)
         tasks: set[asyncio.Task[None]] = set()
         try:
@@ -115,8 +115,7 @@ class JobWorker:
                 pass
         finally:
             self.active.discard(provision_id)
-            if self._loop is not None:
-                self._loop.call_soon_threadsafe(self._wake.set)
+            self._wake_from_thread()
 
     def _execute(self, provision_id: int) -> None:
         try:
@@ -154,8 +153,12 @@ class JobWorker:
         elif result.status == "canceled":
             self.app.fail(provision_id, numbering.failed_task, "cancelled")
         else:
-            error = numbering.failure or f"ansible-playbook ended with {result.status} (rc {result.rc})"
-            self.app.fail(provision_id, numbering.failed_task, error)
+            reason = numbering.failure or f"ansible-playbook ended with {result.status} (rc {result.rc})"
+            self.app.fail(provision_id, numbering.failed_task, reason)
+
+    def _wake_from_thread(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def _cancel_check(self, provision_id: int) -> Any:
         """ansible-runner's cancel callback: the service is stopping, or someone asked (read at most twice a second)."""

@@ -24,6 +24,8 @@ TASK_STATUSES = (SUCCESS, RUNNING, FAILED, FAILED_IGNORED)
 class Provision(Aggregate):
     """A provision job; its id is derived from the public ``provision_id``."""
 
+    id: UUID  # given by the application: derived from the public integer id
+
     class Requested(Aggregate.Created):
         provision_id: int
         customer_id: int
@@ -103,8 +105,6 @@ class Provision(Aggregate):
         self.failed_task: str | None = None
         self.error: str | None = None
         self.cancel_requested = False
-
-    id: UUID
 
     @property
     def finished(self) -> bool:

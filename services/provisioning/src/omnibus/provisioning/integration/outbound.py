@@ -45,7 +45,10 @@ def _(e: Provision.TaskRecorded) -> IntegrationEvent:
 @to_integration.register
 def _(e: Provision.Succeeded) -> IntegrationEvent:
     return p.ProvisionSucceeded(
-        provision_id=e.provision_id, action=e.action, customer_id=e.customer_id, service_id=e.service_id
+        provision_id=e.provision_id,
+        action=e.action,  # type: ignore[arg-type]
+        customer_id=e.customer_id,
+        service_id=e.service_id,
     )
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
 
 from omnibus.platform.http.errors import ApiError
 from omnibus.provisioning.readmodel.tables import provision_events, provisions
@@ -33,7 +33,7 @@ def list_jobs(
     limit: int,
     only_customer_id: int | None,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = []
+    where: list[ColumnElement[bool]] = []
     for name, values in filters.items():
         if name not in FILTERS:
             raise ApiError(400, "bad_filters", f"cannot filter on {name!r}; filters: {', '.join(FILTERS)}")
