@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +57,15 @@ class ProvisioningApp(ServiceApplication):
         return job
 
     def record_task(self, provision_id: int, event_number: int, event_name: str, status: int, result: str) -> None:
+        self.record_tasks(provision_id, [(event_number, event_name, status, result)])
+
+    def record_tasks(self, provision_id: int, records: Sequence[tuple[int, str, int, str]]) -> None:
+        """Task states in order, saved together (a runner writes what arrived while it saved the last batch)."""
+
         def command() -> None:
             job = self.get_provision(provision_id)
-            job.record_task(event_number, event_name, status, result)
+            for event_number, event_name, status, result in records:
+                job.record_task(event_number, event_name, status, result)
             self.save(job)
 
         retry_on_conflict(command)

@@ -13,9 +13,11 @@ idempotent). The operator retries it as a new job.
 import asyncio
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from omnibus.provisioning.runner.playbooks import resolve_play
 from omnibus.provisioning.tokens import JobTokens
 
 log = logging.getLogger(__name__)
+TaskState = tuple[int, str, int, str]  # event_number, event_name, status, result JSON
 
 
 @dataclass
@@ -44,6 +47,7 @@ class JobWorker:
     ansible: AnsibleRunner
     tokens: JobTokens
     plays_dir: Path
+    wait_projected: Callable[[int], Awaitable[None]]
     max_parallel_jobs: int = 4
     poll_interval: float = 1.0
     cancel_check_interval: float = 0.5
@@ -55,18 +59,20 @@ class JobWorker:
         self._wake = asyncio.Event()
         self._lock: Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._saved = 0  # the last notification id saved in this process: the queue scan waits for its projection
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._lock = await asyncio.to_thread(leadership.acquire, self.engine, "provisioning-runner", self.stopping)
         if self.stopping.is_set():
             return
-        self.app.add_listener(lambda _: self._wake_from_thread())
+        self.app.add_listener(self._on_save)
         await asyncio.to_thread(self.fail_interrupted)
         tasks: set[asyncio.Task[None]] = set()
         try:
             while not self.stopping.is_set():
                 self._wake.clear()
+                await self.wait_projected(self._saved)
                 free = self.max_parallel_jobs - len(self.active)
                 queued = await asyncio.to_thread(self._queued, free) if free > 0 else []
                 for provision_id in queued:
@@ -135,15 +141,18 @@ class JobWorker:
         extra_vars = {k: v for k, v in stored.items() if v != REDACTED} | {"access_token": token}
         numbering = TaskNumbering(secrets=frozenset({token} | secret_values(extra_vars)))
 
+        writer = TaskWriter(self.app, provision_id)
+
         def on_event(runner_event: dict[str, Any]) -> None:
             record = numbering.record_for(runner_event)
             if record is not None:
-                self.app.record_task(
-                    provision_id, record.event_number, record.event_name, record.status, record.result_json
-                )
+                writer.put((record.event_number, record.event_name, record.status, record.result_json))
 
         cancelled = self._cancel_check(provision_id)
-        result = self.ansible.run(play.path, extra_vars, on_event, cancelled)
+        try:
+            result = self.ansible.run(play.path, extra_vars, on_event, cancelled)
+        finally:
+            writer.close()
         if self.stopping.is_set() and result.status == "canceled":
             return  # the service is stopping: the next runner marks the job interrupted
         if result.status == "successful":
@@ -155,6 +164,10 @@ class JobWorker:
         else:
             reason = numbering.failure or f"ansible-playbook ended with {result.status} (rc {result.rc})"
             self.app.fail(provision_id, numbering.failed_task, reason)
+
+    def _on_save(self, position: int) -> None:
+        self._saved = max(self._saved, position)
+        self._wake_from_thread()
 
     def _wake_from_thread(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -176,3 +189,40 @@ class JobWorker:
             return bool(last[1])
 
         return cancelled
+
+
+class TaskWriter:
+    """Saves a run's task states from a thread of its own, so ansible-runner's output reading never waits for the
+    database; states that arrive during a save are saved together in the next one (one transaction)."""
+
+    def __init__(self, app: ProvisioningApp, provision_id: int) -> None:
+        self.app = app
+        self.provision_id = provision_id
+        self._queue: queue.SimpleQueue[TaskState | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"provision-{provision_id}-tasks", daemon=True)
+        self._thread.start()
+
+    def put(self, state: TaskState) -> None:
+        self._queue.put(state)
+
+    def close(self) -> None:
+        """Wait until every state put so far is saved."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            batch: list[TaskState] = []
+            item = self._queue.get()
+            while item is not None:
+                batch.append(item)
+                if self._queue.empty():
+                    break
+                item = self._queue.get()
+            done = item is None
+            if batch:
+                try:
+                    self.app.record_tasks(self.provision_id, batch)
+                except Exception:
+                    log.exception("provision %s: task states could not be saved", self.provision_id)
