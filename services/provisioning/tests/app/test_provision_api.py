@@ -235,3 +235,30 @@ def test_the_stream_sends_task_and_job_events_until_the_end(api: Any) -> None:
     assert kinds[-1] == "job" and "task" in kinds
     last = json.loads([line for line in body.splitlines() if line.startswith("data: ")][-1].removeprefix("data: "))
     assert (last["provisioning_status"], last["completed_tasks"]) == (0, 3)
+
+
+def test_a_job_past_its_timeout_is_stopped_and_fails(api_factory: Any) -> None:
+    with api_factory(timeout_minutes=1 / 60) as api:  # one second
+        provision_id = api.provision({"customer_id": 1, "provisioning_play": "play_slow"})
+
+        job = api.finished(provision_id, timeout=30)
+
+    assert (job["provisioning_status"], job["error"]) == (2, "timed out after 1 s")
+
+
+def test_the_runner_keeps_to_its_concurrency_limit(api_factory: Any) -> None:
+    with api_factory(max_parallel_jobs=1) as api:
+        first = api.provision({"customer_id": 1, "provisioning_play": "play_slow"})
+        second = api.provision({"customer_id": 1, "provisioning_play": "play_ok"})
+        eventually(lambda: _assert_task_running(api.job(first)), timeout=20)
+
+        waiting = api.job(second)
+        api.request("POST", f"/crm/provision/provision_id/{first}/cancel")
+        done = api.finished(second)
+
+    assert waiting["provisioning_result_json"] == [] and waiting["provisioning_status"] == 1
+    assert done["provisioning_status"] == 0
+
+
+def _assert_task_running(job: dict[str, Any]) -> None:
+    assert [e["provisioning_status"] for e in job["provisioning_result_json"]] == [1]
