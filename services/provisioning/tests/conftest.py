@@ -25,6 +25,7 @@ from omnibus.customers.main import build as build_customers
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.memory import InMemoryBus
+from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.platform.runtime import Dispatcher, embedded_app
 from omnibus.platform.service import Infrastructure, ServiceRuntime
 from omnibus.platform.settings import ServiceSettings
@@ -118,11 +119,11 @@ def running_api(
     timeout_minutes: float = 2.0,
     max_parallel_jobs: int = 4,
     signing_key: Ed25519PrivateKey | None = None,
+    amqp_url: str | None = None,
 ) -> Iterator[Api]:
     key = signing_key or Ed25519PrivateKey.generate()
-    infra = Infrastructure(
-        InMemoryBus(), Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key())
-    )
+    bus = RabbitMQBus(amqp_url, connection_name="provisioning-tests") if amqp_url else InMemoryBus()
+    infra = Infrastructure(bus, Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key()))
     port = free_port() if serve_http else 5000
     settings = ServiceSettings(database_url=database_url, http_port=port)
     directory = FakeDirectory()

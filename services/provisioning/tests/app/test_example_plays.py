@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from omnibus.testing.helpers import eventually
+
 EXAMPLE_PLAYS = Path(__file__).parents[4] / "deploy" / "playbooks"
 CUSTOMER = {
     "customer_name": "Acme Corporation",
@@ -40,6 +42,7 @@ def test_play_simple_service_creates_the_service_record_through_the_api(crm: Any
     job = crm.finished(crm.provision(body), timeout=60)
 
     assert job["provisioning_status"] == 0, job
+    eventually(lambda: _assert_named(crm.job(job["provision_id"]), "Acme Corporation"))  # customers' events
     assert job["completed_tasks"] == len(job["provisioning_result_json"])
     services = crm.request(
         "GET", "/crm/service/", params={"filters": json.dumps({"customer_id": [customer["customer_id"]]})}
@@ -60,3 +63,7 @@ def test_play_simple_service_rolls_back_and_fails_for_an_unknown_customer(crm: A
     assert job["failed_task"] == "Fail the provisioning after the rollback"
     names = [(e["event_name"], e["provisioning_status"]) for e in job["provisioning_result_json"]]
     assert ("Get customer from CRM API", 2) in names
+
+
+def _assert_named(job: dict[str, Any], name: str) -> None:
+    assert job["customer_name"] == name

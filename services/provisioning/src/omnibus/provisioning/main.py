@@ -16,6 +16,7 @@ from omnibus.provisioning.application import ProvisioningApp
 from omnibus.provisioning.directory import Directory, PeersDirectory
 from omnibus.provisioning.integration.outbound import OUTBOUND
 from omnibus.provisioning.jobs import JobRequests
+from omnibus.provisioning.projections.customer_names import CustomerNames
 from omnibus.provisioning.projections.jobs import ProvisionJobsProjection
 from omnibus.provisioning.readmodel.tables import metadata
 from omnibus.provisioning.runner.ansible import AnsibleRunner
@@ -65,6 +66,7 @@ def build(
         app=app,
         outbound=OUTBOUND,
         projections=(ProvisionJobsProjection(),),
+        bus_projections=(CustomerNames(),),
         metadata=(metadata,),
         state={"provisioning_app": app, "provisioning_requests": requests},
     )

@@ -5,14 +5,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
 
 from omnibus.platform.http.errors import ApiError
-from omnibus.provisioning.readmodel.tables import provision_events, provisions
+from omnibus.provisioning.readmodel.tables import customer_names, provision_events, provisions
 
 FILTERS = ("provisioning_status", "customer_id", "product_id", "service_id", "provisioning_play", "action")
+_JOBS = select(provisions, customer_names.c.customer_name).join(
+    customer_names, customer_names.c.customer_id == provisions.c.customer_id, isouter=True
+)
 SORTS = ("provision_id", "customer_id", "product_id", "provisioning_status", "provisioning_play", "created")
 
 
 def get_job(conn: Connection, provision_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(provisions).where(provisions.c.provision_id == provision_id)).mappings().first()
+    row = conn.execute(_JOBS.where(provisions.c.provision_id == provision_id)).mappings().first()
     return None if row is None else dict(row)
 
 
@@ -54,10 +57,8 @@ def list_jobs(
     column = provisions.c[sort or "provision_id"]
     tie = provisions.c.provision_id
     total = conn.execute(select(func.count()).select_from(provisions).where(*where)).scalar_one()
-    query = (
-        select(provisions)
-        .where(*where)
-        .order_by(column.desc() if descending else column.asc(), tie.desc() if descending else tie.asc())
+    query = _JOBS.where(*where).order_by(
+        column.desc() if descending else column.asc(), tie.desc() if descending else tie.asc()
     )
     rows = conn.execute(query.offset(offset).limit(limit)).mappings().all()
     return [dict(r) for r in rows], int(total)

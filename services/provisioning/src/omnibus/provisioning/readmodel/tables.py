@@ -43,3 +43,10 @@ provision_events = Table(
     Column("provisioning_result_json", Text, nullable=False),
     Column("timestamp", DateTime(timezone=True), nullable=False),
 )
+
+customer_names = Table(
+    "provision_customer_names",
+    metadata,
+    Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_name", String(255), nullable=False),
+)
