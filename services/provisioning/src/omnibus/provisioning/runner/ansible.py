@@ -3,8 +3,8 @@
 Layout of the directory (mode 0700, deleted after the run, so the extra vars holding the job token never outlive
 it): ``project/Provisioners/plays/`` is a copy of the plays folder, ``project/crm_config.yaml`` the configuration
 view the plays read with ``include_vars: ../../crm_config.yaml`` (D62, D63), ``inventory/hosts`` is localhost with
-the local connection and this interpreter. Events are handed to ``on_event`` and never written to disk (the event
-handler returns False), so no artifact holds a secret either.
+the local connection and this interpreter, ``env/settings`` ansible-runner's own settings. Events are handed to
+``on_event`` and never written to disk (the event handler returns False), so no artifact holds a secret either.
 """
 
 import logging
@@ -22,6 +22,7 @@ import yaml
 
 log = logging.getLogger(__name__)
 VENV_BIN = str(Path(sys.executable).parent)  # ansible-playbook is installed beside this interpreter
+POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class AnsibleRunner:
             plays = project / "Provisioners" / "plays"
             shutil.copytree(self.plays_dir, plays)
             (project / "crm_config.yaml").write_text(yaml.safe_dump(dict(self.crm_config)))
+            (private / "env").mkdir()
+            # how often ansible-runner looks at the cancel callback and the timeout (its default is 5 s)
+            (private / "env" / "settings").write_text(f"pexpect_timeout: {POLL_SECONDS}\n")
             (private / "inventory").mkdir()
             (private / "inventory" / "hosts").write_text(
                 f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
