@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,26 +68,36 @@ class JobWorker:
         if self.stopping.is_set():
             return
         self.app.add_listener(self._on_save)
-        await asyncio.to_thread(self.fail_interrupted)
-        tasks: set[asyncio.Task[None]] = set()
+        # plays run in threads of their own: they must not take the loop's default executor from the relay
+        pool = ThreadPoolExecutor(self.max_parallel_jobs, thread_name_prefix="provision-run")
+        running: set[asyncio.Future[None]] = set()
+        interrupted_checked = False
         try:
             while not self.stopping.is_set():
                 self._wake.clear()
-                await self.wait_projected(self._saved)
-                free = self.max_parallel_jobs - len(self.active)
-                queued = await asyncio.to_thread(self._queued, free) if free > 0 else []
+                try:
+                    if not interrupted_checked:
+                        await asyncio.to_thread(self.fail_interrupted)
+                        interrupted_checked = True
+                    await self.wait_projected(self._saved)
+                    free = self.max_parallel_jobs - len(self.active)
+                    queued = await asyncio.to_thread(self._queued, free) if free > 0 else []
+                except Exception:  # the stores unreachable: try again at the next wake or poll
+                    log.exception("provisioning runner: cannot read the jobs")
+                    queued = []
                 for provision_id in queued:
                     self.active.add(provision_id)
-                    task = asyncio.create_task(asyncio.to_thread(self.execute, provision_id))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                    future = self._loop.run_in_executor(pool, self.execute, provision_id)
+                    running.add(future)
+                    future.add_done_callback(running.discard)
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
                 except TimeoutError:
                     pass
         finally:
             self.stopping.set()  # running plays are cancelled; their jobs stay claimed (see the module docstring)
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)
+            pool.shutdown(wait=False)
             if self._lock is not None:
                 self._lock.close()
 
