@@ -78,8 +78,8 @@ class Api:
             claims["customer_id"] = customer_id
         return jwt.encode(claims, self.signing_key, algorithm="EdDSA")
 
-    def auth(self, *permissions: str, customer_id: int | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(*permissions, customer_id=customer_id)}"}
+    def auth(self, *permissions: str, customer_id: int | None = None, sub: int = USER_ID) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(*permissions, customer_id=customer_id, sub=sub)}"}
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
         return self.client.request(method, path, headers=self.auth("admin") if headers is None else headers, **kw)

@@ -42,7 +42,7 @@ def test_play_simple_service_creates_the_service_record_through_the_api(crm: Any
     job = crm.finished(crm.provision(body), timeout=60)
 
     assert job["provisioning_status"] == 0, job
-    eventually(lambda: _assert_named(crm.job(job["provision_id"]), "Acme Corporation"))  # customers' events
+    eventually(lambda: _assert_named(crm.job(job["provision_id"]), "Acme Corporation"), timeout=30)  # customers' events
     assert job["completed_tasks"] == len(job["provisioning_result_json"])
     services = crm.request(
         "GET", "/crm/service/", params={"filters": json.dumps({"customer_id": [customer["customer_id"]]})}

@@ -176,6 +176,7 @@ def test_every_endpoint_checks_permissions(api: Any) -> None:
         ("GET", "/crm/provision/provision_id/1"),
         ("GET", "/crm/provision/provision_id/1/stream"),
         ("POST", "/crm/provision/provision_id/1/cancel"),
+        ("POST", "/crm/provision/provision_id/1/retry"),
         ("GET", "/crm/provision_event/provision_id/1"),
         ("POST", "/crm/provision/simple_provision_addon/service_id/1/product_id/1"),
     ]
@@ -262,3 +263,21 @@ def test_the_runner_keeps_to_its_concurrency_limit(api_factory: Any) -> None:
 
 def _assert_task_running(job: dict[str, Any]) -> None:
     assert [e["provisioning_status"] for e in job["provisioning_result_json"]] == [1]
+
+
+def test_a_retry_is_a_new_job_with_the_same_play_and_vars(api: Any) -> None:
+    failed = api.provision({"customer_id": 4, "provisioning_play": "play_fail", "monthly_cost": 9})
+    first = api.finished(failed)
+
+    response = api.request("POST", f"/crm/provision/provision_id/{failed}/retry", headers=api.auth("admin", sub=8))
+
+    assert response.status_code == 200
+    retried = api.finished(response.json()["provision_id"])
+    assert retried["provision_id"] != failed
+    assert (retried["provisioning_play"], retried["customer_id"]) == ("play_fail", 4)
+    assert json.loads(retried["provisioning_json_vars"]) == json.loads(first["provisioning_json_vars"]) | {
+        "initiating_user": 8
+    }
+    assert retried["initiating_user"] == 8
+    slow = api.provision({"customer_id": 4, "provisioning_play": "play_slow"})
+    assert api.request("POST", f"/crm/provision/provision_id/{slow}/retry").status_code == 409

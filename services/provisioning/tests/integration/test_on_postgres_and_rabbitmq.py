@@ -45,7 +45,7 @@ def test_play_simple_service_on_postgres_and_rabbitmq(
         ).json()
 
         job = crm.finished(crm.provision({"customer_id": customer["customer_id"], "product_id": 42}), timeout=60)
-        named = eventually(lambda: _named(crm.job(job["provision_id"])))
+        named = eventually(lambda: _named(crm.job(job["provision_id"])), timeout=30)
         services = crm.request("GET", "/crm/service/", params={"search": "Service_"}).json()["data"]
 
     assert job["provisioning_status"] == 0, job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from omnibus.platform.eventstore import ServiceApplication, aggregate_uuid, retry_on_conflict
-from omnibus.provisioning.domain import Provision, ProvisionNotFoundError
+from omnibus.provisioning.domain import Provision, ProvisionNotFinishedError, ProvisionNotFoundError
 
 INTERRUPTED = "interrupted: the provisioning runner stopped while the playbook ran; retry it as a new job"
 
@@ -43,6 +44,31 @@ class ProvisioningApp(ServiceApplication):
         job = Provision(id=job_id, provision_id=provision_id, **vars(request))  # type: ignore[call-arg]
         self.save(job)
         return job
+
+    def retry(
+        self, provision_id: int, initiating_user: int | None, auth_method: str, permissions: list[str]
+    ) -> Provision:
+        """A new job with the same play and vars as an ended one (provisioning.md §10), started by this caller."""
+        old = self.get_provision(provision_id)
+        if not old.finished:
+            raise ProvisionNotFinishedError(provision_id)
+        variables = json.loads(old.provisioning_json_vars) | {"initiating_user": initiating_user}
+        return self.request_provision(
+            NewProvision(
+                customer_id=old.customer_id,
+                product_id=old.product_id,
+                service_id=old.service_id,
+                provisioning_play=old.provisioning_play,
+                playbook_description=old.playbook_description,
+                provisioning_json_vars=json.dumps(variables, sort_keys=True),
+                task_count=old.task_count,
+                initiating_user=initiating_user,
+                action=old.action,
+                auth_method=auth_method,
+                inventory=old.inventory,
+                granted_permissions=permissions,
+            )
+        )
 
     def claim_run(self, provision_id: int, runner_id: str) -> Provision | None:
         """Claim the job for one runner (a concurrent claim conflicts and is not retried). A job another runner

@@ -113,6 +113,18 @@ def cancel_provision(
     return {"provision_id": provision_id, "message": "Cancellation requested"}
 
 
+@router.post("/crm/provision/provision_id/{provision_id}/retry")
+def retry_provision(
+    provision_id: PositiveId, read: ReadDep, app: ProvisioningAppDep, access: CreateAccess
+) -> dict[str, Any]:
+    """A new job with the ended job's play and vars and a fresh token [new] (§10); 409 while it still runs."""
+    _visible_job(read, provision_id, access)
+    principal = access.principal
+    auth_method = "ip" if principal.auth_method == "ip_whitelist" else principal.auth_method
+    job = app.retry(provision_id, principal.user_id, auth_method, sorted(principal.permissions))
+    return _accepted(job.provision_id)
+
+
 @router.get("/crm/provision/")
 def list_provisions(read: ReadDep, paging: Annotated[Paging, Depends()], access: ViewAccess) -> dict[str, Any]:
     """Jobs as ``{data, pagination}``: ``filters`` (e.g. ``{"provisioning_status":[2]}``), ``search``, ``sort``."""

@@ -4,6 +4,7 @@ from omnibus.provisioning.domain.errors import (
     InvalidProvisionRequest,
     ProvisionFinishedError,
     ProvisioningError,
+    ProvisionNotFinishedError,
     ProvisionNotFoundError,
 )
 from omnibus.provisioning.domain.provision import (
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidProvisionRequest",
     "Provision",
     "ProvisionFinishedError",
+    "ProvisionNotFinishedError",
     "ProvisionNotFoundError",
     "ProvisioningError",
 ]

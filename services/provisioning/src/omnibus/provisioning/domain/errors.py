@@ -30,3 +30,13 @@ class ProvisionFinishedError(ProvisioningError):
 
     def __init__(self, provision_id: int) -> None:
         super().__init__(f"Provision {provision_id} has already finished")
+
+
+class ProvisionNotFinishedError(ProvisioningError):
+    """409: the job is still running."""
+
+    http_status = 409
+    code = "provision_running"
+
+    def __init__(self, provision_id: int) -> None:
+        super().__init__(f"Provision {provision_id} is still running")
