@@ -31,6 +31,7 @@ BENCHMARKS = (
     "search",
     "billing_run",
     "billing_pdf",
+    "provisioning",
 )
 
 

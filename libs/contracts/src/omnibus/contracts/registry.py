@@ -36,12 +36,13 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import billing, charging, customers
+    from omnibus.contracts import billing, charging, customers, provisioning
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
     registry.register(charging.PUBLISHED)
     registry.register(billing.PUBLISHED)
+    registry.register(provisioning.PUBLISHED)
     return registry
 
 

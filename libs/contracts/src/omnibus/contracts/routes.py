@@ -31,6 +31,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/crm/inventory", "catalog"),
     Route("/crm/inventory_template", "catalog"),
     Route("/crm/provision", "provisioning"),
+    Route("/crm/provision_event", "provisioning"),
     Route("/crm/transaction", "billing"),
     Route("/crm/invoice", "billing"),
     Route("/invoice/pdf", "billing"),
