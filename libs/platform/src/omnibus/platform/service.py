@@ -15,6 +15,8 @@ from fastapi import APIRouter
 from sqlalchemy import Engine, MetaData
 
 from omnibus.platform.auth.authenticator import Authenticator
+from omnibus.platform.auth.directory import AccessDirectory, AccessDirectoryProjection
+from omnibus.platform.auth.directory import metadata as access_metadata
 from omnibus.platform.consumers import BusProjection, ProjectionConsumer
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
@@ -61,7 +63,9 @@ class ServiceRuntime:
         self.engine = engine
         self.parts = parts
         self.app = parts.app
-        create_tables(engine, *parts.metadata)
+        create_tables(engine, *parts.metadata, access_metadata)
+        # Every service keeps its own copy of identity's roles and API keys and checks them without calling it.
+        self.directory = AccessDirectory(engine)
         self.runners = {
             p.name: LocalProjectionRunner(parts.app, engine, p, batch_size=settings.projection_batch_size)
             for p in parts.projections
@@ -72,14 +76,15 @@ class ServiceRuntime:
             if parts.app is not None and parts.outbound is not None
             else None
         )
-        self.consumers = [ProjectionConsumer(name, engine, p) for p in parts.bus_projections]
+        bus_projections = (*parts.bus_projections, AccessDirectoryProjection(self.directory))
+        self.consumers = [ProjectionConsumer(name, engine, p) for p in bus_projections]
         self._tasks: list[asyncio.Task[None]] = []
         self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
         self._stored_positions = StoredPositions(engine, list(self.runners))
         self.api = create_api(
             title=f"Omnibus {name}",
             routers=parts.routers,
-            authenticator=infra.authenticator,
+            authenticator=infra.authenticator.with_directory(self.directory),
             state={**parts.state, "runtime": self, "wait_projected": self.wait_projected, "readiness": [self.ready]},
         )
 
