@@ -320,7 +320,10 @@ class Sessions(Users):
         target_permissions = self.permissions_of(target.roles)
         if "admin" in target_permissions:
             raise ForbiddenError("Administrators cannot be impersonated")
-        if "admin" not in actor_permissions and not target_permissions <= actor_permissions:
+        # D32: the target may hold no permission the actor lacks. Own-scoped ones ("view_own_...") only reach the
+        # target's own customer, which is what impersonating a self-care user is for, so they do not count.
+        wider = {p for p in target_permissions if "_own_" not in p}
+        if "admin" not in actor_permissions and not wider <= actor_permissions:
             raise ForbiddenError("The target user holds permissions you do not have")
         impersonation_id = self.ids.next("impersonation_id")
         impersonation = Impersonation(

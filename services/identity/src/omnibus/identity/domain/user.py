@@ -309,6 +309,7 @@ class User(Aggregate):
         self.totp_secret = totp_secret
         self.backup_code_hashes = list(backup_code_hashes)
         self.is_2fa_enabled = False
+        self.last_totp_step = -1  # a new secret: its codes have never been used
 
     def confirm_2fa(self, step: int | None) -> None:
         """verify-setup: the first code proves the app holds the secret."""

@@ -1,0 +1,167 @@
+"""TOTP 2FA (RFC 6238, 30 s, ±1 step, no code twice), backup codes, admin disable, reset, step-up
+(identity.md §3.5, §4.3; D21-D23)."""
+
+import time
+
+import jwt
+
+from omnibus.identity.domain.totp import totp
+
+
+def _enrolled(api):
+    user, token = api.user_token()
+    secret, codes = api.enrol_2fa(user, token)
+    return user, token, secret, codes
+
+
+def _next_code(secret, used_at):
+    """A valid code not yet used: the next step's (accepted as drift)."""
+    return totp(secret, used_at + 30)
+
+
+def test_enable_answers_the_secret_the_qr_uri_and_ten_backup_codes(api):
+    user, token = api.user_token()
+
+    response = api.client.post(f"/2fa/enable/user/{user['id']}", json={"password": "secret-password-1"}, headers=api.bearer(token))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["qr_code_url"] == f"otpauth://totp/OmniCRM:{user['email']}?secret={body['totp_secret']}&issuer=OmniCRM"
+    assert len(body["backup_codes"]) == 10 and all(len(c) == 8 for c in body["backup_codes"])
+    assert api.client.get("/auth/users/me", headers=api.bearer(token)).json()["is_2fa_enabled"] is False
+
+
+def test_enable_needs_the_current_password(api):
+    user, token = api.user_token()
+
+    response = api.client.post(f"/2fa/enable/user/{user['id']}", json={"password": "wrong"}, headers=api.bearer(token))
+
+    assert response.status_code == 401
+
+
+def test_a_wrong_setup_code_is_400(api):
+    user, token = api.user_token()
+    api.client.post(f"/2fa/enable/user/{user['id']}", json={"password": "secret-password-1"}, headers=api.bearer(token))
+
+    response = api.client.post(f"/2fa/verify-setup/user/{user['id']}", json={"code": "000000"}, headers=api.bearer(token))
+
+    assert response.status_code == 400
+
+
+def test_login_with_2fa_answers_a_challenge_and_no_tokens(api):
+    user, _, _, _ = _enrolled(api)
+
+    body = api.login(user["email"], "secret-password-1").json()
+
+    assert body["2fa_required"] is True and body["user_id"] == user["id"]
+    assert "token" not in body and "refresh_token" not in body
+
+
+def test_the_challenge_token_is_not_an_access_token(api):
+    user, _, _, _ = _enrolled(api)
+    challenge = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+
+    assert api.client.get("/auth/users/me", headers=api.bearer(challenge)).status_code == 401
+
+
+def test_the_second_step_with_a_totp_code_logs_in(api):
+    user, _, secret, _ = _enrolled(api)
+    challenge = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+
+    response = api.client.post(
+        f"/2fa/verify/user/{user['id']}", json={"code": _next_code(secret, time.time())}, headers=api.bearer(challenge)
+    )
+
+    assert response.status_code == 200 and response.json()["token"]
+
+
+def test_a_totp_code_is_never_accepted_twice(api):
+    user, _, secret, _ = _enrolled(api)
+    code = _next_code(secret, time.time())
+    first = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+    api.client.post(f"/2fa/verify/user/{user['id']}", json={"code": code}, headers=api.bearer(first))
+    second = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+
+    replay = api.client.post(f"/2fa/verify/user/{user['id']}", json={"code": code}, headers=api.bearer(second))
+
+    assert replay.status_code == 401
+
+
+def test_a_code_two_steps_away_is_refused(api):
+    user, _, secret, _ = _enrolled(api)
+    challenge = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+
+    response = api.client.post(
+        f"/2fa/verify/user/{user['id']}", json={"code": totp(secret, time.time() + 90)}, headers=api.bearer(challenge)
+    )
+
+    assert response.status_code == 401
+
+
+def test_a_backup_code_works_once(api):
+    user, _, _, codes = _enrolled(api)
+
+    def verify(code):
+        challenge = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+        return api.client.post(f"/2fa/verify/user/{user['id']}", json={"code": code}, headers=api.bearer(challenge))
+
+    assert verify(codes[0]).status_code == 200
+    assert verify(codes[0]).status_code == 401
+
+
+def test_regenerated_backup_codes_replace_the_old_ones(api):
+    user, token, _, codes = _enrolled(api)
+
+    new = api.client.post(f"/2fa/backup-codes/regenerate/user/{user['id']}", headers=api.bearer(token)).json()
+    challenge = api.login(user["email"], "secret-password-1").json()["challenge_token"]
+    old = api.client.post(f"/2fa/verify/user/{user['id']}", json={"code": codes[1]}, headers=api.bearer(challenge))
+
+    assert len(new["backup_codes"]) == 10 and old.status_code == 401
+
+
+def test_an_admin_disables_2fa_and_the_next_login_is_password_only(api):
+    user, _, _, _ = _enrolled(api)
+
+    api.client.post(f"/2fa/admin/disable/user/{user['id']}", headers=api.admin)
+
+    assert "token" in api.login(user["email"], "secret-password-1").json()
+
+
+def test_only_an_admin_disables_2fa(api):
+    user, token, _, _ = _enrolled(api)
+
+    assert api.client.post(f"/2fa/admin/disable/user/{user['id']}", headers=api.bearer(token)).status_code == 403
+
+
+def test_reset_for_a_new_device_consumes_a_backup_code_and_re_enrols(api):
+    user, token, _, codes = _enrolled(api)
+
+    reset = api.client.post(
+        f"/2fa/reset-for-new-device/user/{user['id']}", json={"backup_code": codes[2]}, headers=api.bearer(token)
+    )
+    new_secret = reset.json()["totp_secret"]
+    confirm = api.client.post(
+        f"/2fa/verify-setup/user/{user['id']}", json={"code": totp(new_secret, time.time())}, headers=api.bearer(token)
+    )
+
+    assert reset.status_code == 200 and confirm.status_code == 200
+    assert api.client.post(
+        f"/2fa/reset-for-new-device/user/{user['id']}", json={"backup_code": codes[2]}, headers=api.bearer(token)
+    ).status_code == 401
+
+
+def test_step_up_returns_a_short_lived_token_proving_a_fresh_second_factor(api):
+    user, token, secret, _ = _enrolled(api)
+
+    response = api.client.post("/2fa/step-up", json={"code": _next_code(secret, time.time())}, headers=api.bearer(token))
+
+    claims = jwt.decode(response.json()["step_up_token"], options={"verify_signature": False})
+    assert response.status_code == 200 and claims["token_type"] == "step_up" and claims["sub"] == str(user["id"])
+    assert claims["exp"] - claims["iat"] == 300
+    assert api.client.get("/auth/users/me", headers=api.bearer(response.json()["step_up_token"])).status_code == 401
+
+
+def test_step_up_with_a_wrong_code_is_401(api):
+    _, token, _, _ = _enrolled(api)
+
+    assert api.client.post("/2fa/step-up", json={"code": "000000"}, headers=api.bearer(token)).status_code == 401
