@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from omnibus.identity.application import IdentityApp
-from omnibus.identity.main import build
-from omnibus.identity.mail import LocalOutbox
 from omnibus.identity.domain.totp import totp
+from omnibus.identity.mail import LocalOutbox
+from omnibus.identity.main import build
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.memory import InMemoryBus

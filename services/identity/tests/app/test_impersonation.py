@@ -31,7 +31,10 @@ def test_impersonation_without_can_impersonate_is_403(api):
     _, token = api.user_token(role="Finance")
     target = _customer_user(api)
 
-    assert api.client.post("/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(token)).status_code == 403
+    assert (
+        api.client.post("/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(token)).status_code
+        == 403
+    )
 
 
 def test_admins_and_more_privileged_users_cannot_be_impersonated(api):
@@ -39,8 +42,12 @@ def test_admins_and_more_privileged_users_cannot_be_impersonated(api):
     admin_target = api.new_user(role="Admin")
     finance_target = api.new_user(role="Finance")
 
-    as_admin = api.client.post("/auth/impersonate", json={"user_id": admin_target["id"]}, headers=api.bearer(support_token))
-    as_finance = api.client.post("/auth/impersonate", json={"user_id": finance_target["id"]}, headers=api.bearer(support_token))
+    as_admin = api.client.post(
+        "/auth/impersonate", json={"user_id": admin_target["id"]}, headers=api.bearer(support_token)
+    )
+    as_finance = api.client.post(
+        "/auth/impersonate", json={"user_id": finance_target["id"]}, headers=api.bearer(support_token)
+    )
 
     assert as_admin.status_code == as_finance.status_code == 403
 
@@ -48,9 +55,9 @@ def test_admins_and_more_privileged_users_cannot_be_impersonated(api):
 def test_no_nested_impersonation_and_unknown_targets_are_404(api):
     _, support_token = api.user_token(role="Support")
     target = _customer_user(api)
-    token = api.client.post("/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(support_token)).json()[
-        "access_token"
-    ]
+    token = api.client.post(
+        "/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(support_token)
+    ).json()["access_token"]
 
     nested = api.client.post("/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(token))
     unknown = api.client.post("/auth/impersonate", json={"user_id": 9999}, headers=api.bearer(support_token))
@@ -61,7 +68,9 @@ def test_no_nested_impersonation_and_unknown_targets_are_404(api):
 def test_stop_returns_the_real_users_tokens_and_logs_the_session(api):
     support, support_token = api.user_token(role="Support")
     target = _customer_user(api)
-    started = api.client.post("/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(support_token)).json()
+    started = api.client.post(
+        "/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(support_token)
+    ).json()
 
     stopped = api.client.post("/auth/stop_impersonation", headers=api.bearer(started["access_token"]))
     logs = api.client.get("/auth/impersonation_logs", params={"user_id": support["id"]}, headers=api.admin).json()
@@ -88,9 +97,9 @@ def test_impersonation_logs_are_for_admins(api):
 def test_actions_while_impersonating_are_attributed_to_both(api):
     _, support_token = api.user_token(role="Support")
     target = _customer_user(api)
-    token = api.client.post("/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(support_token)).json()[
-        "access_token"
-    ]
+    token = api.client.post(
+        "/auth/impersonate", json={"user_id": target["id"]}, headers=api.bearer(support_token)
+    ).json()["access_token"]
 
     api.client.put(f"/auth/users/{target['id']}", json={"first_name": "Changed"}, headers=api.bearer(token))
 

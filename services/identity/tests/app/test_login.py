@@ -112,7 +112,9 @@ def test_remember_me_keeps_the_cookie_30_days(api):
     response = api.login(*ADMIN, remember_me=True)
 
     cookie = response.headers["set-cookie"]
-    assert "Max-Age=2592000" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert (
+        "Max-Age=2592000" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    )
 
 
 def test_without_remember_me_the_cookie_ends_with_the_browser_session(api):

@@ -23,7 +23,9 @@ def test_create_role_grant_and_revoke_permissions(api):
         json={"permission_ids": [permissions["view_customer"], permissions["create_provision"]]},
         headers=api.admin,
     )
-    revoked = api.client.delete(f"/auth/roles/{role_id}/permissions/{permissions['create_provision']}", headers=api.admin)
+    revoked = api.client.delete(
+        f"/auth/roles/{role_id}/permissions/{permissions['create_provision']}", headers=api.admin
+    )
 
     assert role.status_code == 200 and role.json()["permissions"] == [] and role.json()["users"] == []
     assert granted.json()["permissions"] == ["create_provision", "view_customer"]
@@ -33,7 +35,9 @@ def test_create_role_grant_and_revoke_permissions(api):
 def test_a_taken_role_name_is_409_and_an_unknown_role_404(api):
     assert api.client.post("/auth/roles", json={"name": "support"}, headers=api.admin).status_code == 409
     assert api.client.put("/auth/roles/9999", json={"name": "X"}, headers=api.admin).status_code == 404
-    assert api.client.post("/auth/roles/9999/permissions", json={"permission_id": 1}, headers=api.admin).status_code == 404
+    assert (
+        api.client.post("/auth/roles/9999/permissions", json={"permission_id": 1}, headers=api.admin).status_code == 404
+    )
 
 
 def test_built_in_roles_cannot_be_deleted(api):
@@ -66,7 +70,9 @@ def test_a_role_change_applies_on_the_next_request_of_an_already_issued_token(ap
     _, token = api.user_token(role="KeyKeepers")
     assert api.client.get("/crm/api-keys", headers=api.bearer(token)).status_code == 403
 
-    api.client.post(f"/auth/roles/{role_id}/permissions", json={"permission_id": permissions["manage_api_keys"]}, headers=api.admin)
+    api.client.post(
+        f"/auth/roles/{role_id}/permissions", json={"permission_id": permissions["manage_api_keys"]}, headers=api.admin
+    )
 
     eventually(lambda: _status(api.client.get("/crm/api-keys", headers=api.bearer(token)), 200))
 
@@ -74,7 +80,9 @@ def test_a_role_change_applies_on_the_next_request_of_an_already_issued_token(ap
 def test_deleting_a_role_takes_its_permissions_from_its_members(api):
     permissions = {p["name"]: p["id"] for p in api.client.get("/auth/permissions", headers=api.admin).json()}
     role_id = api.client.post("/auth/roles", json={"name": "Temp"}, headers=api.admin).json()["id"]
-    api.client.post(f"/auth/roles/{role_id}/permissions", json={"permission_id": permissions["manage_api_keys"]}, headers=api.admin)
+    api.client.post(
+        f"/auth/roles/{role_id}/permissions", json={"permission_id": permissions["manage_api_keys"]}, headers=api.admin
+    )
     _, token = api.user_token(role="Temp")
     eventually(lambda: _status(api.client.get("/crm/api-keys", headers=api.bearer(token)), 200))
 

@@ -22,7 +22,9 @@ def _next_code(secret, used_at):
 def test_enable_answers_the_secret_the_qr_uri_and_ten_backup_codes(api):
     user, token = api.user_token()
 
-    response = api.client.post(f"/2fa/enable/user/{user['id']}", json={"password": "secret-password-1"}, headers=api.bearer(token))
+    response = api.client.post(
+        f"/2fa/enable/user/{user['id']}", json={"password": "secret-password-1"}, headers=api.bearer(token)
+    )
 
     body = response.json()
     assert response.status_code == 200
@@ -43,7 +45,9 @@ def test_a_wrong_setup_code_is_400(api):
     user, token = api.user_token()
     api.client.post(f"/2fa/enable/user/{user['id']}", json={"password": "secret-password-1"}, headers=api.bearer(token))
 
-    response = api.client.post(f"/2fa/verify-setup/user/{user['id']}", json={"code": "000000"}, headers=api.bearer(token))
+    response = api.client.post(
+        f"/2fa/verify-setup/user/{user['id']}", json={"code": "000000"}, headers=api.bearer(token)
+    )
 
     assert response.status_code == 400
 
@@ -145,15 +149,20 @@ def test_reset_for_a_new_device_consumes_a_backup_code_and_re_enrols(api):
     )
 
     assert reset.status_code == 200 and confirm.status_code == 200
-    assert api.client.post(
-        f"/2fa/reset-for-new-device/user/{user['id']}", json={"backup_code": codes[2]}, headers=api.bearer(token)
-    ).status_code == 401
+    assert (
+        api.client.post(
+            f"/2fa/reset-for-new-device/user/{user['id']}", json={"backup_code": codes[2]}, headers=api.bearer(token)
+        ).status_code
+        == 401
+    )
 
 
 def test_step_up_returns_a_short_lived_token_proving_a_fresh_second_factor(api):
     user, token, secret, _ = _enrolled(api)
 
-    response = api.client.post("/2fa/step-up", json={"code": _next_code(secret, time.time())}, headers=api.bearer(token))
+    response = api.client.post(
+        "/2fa/step-up", json={"code": _next_code(secret, time.time())}, headers=api.bearer(token)
+    )
 
     claims = jwt.decode(response.json()["step_up_token"], options={"verify_signature": False})
     assert response.status_code == 200 and claims["token_type"] == "step_up" and claims["sub"] == str(user["id"])

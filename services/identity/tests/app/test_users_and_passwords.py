@@ -8,7 +8,12 @@ ADMIN = ("root@example.com", "correct horse battery")
 def test_an_admin_creates_a_user_with_roles_as_csv_and_a_welcome_mail_is_sent(api):
     response = api.client.post(
         "/auth/users",
-        json={"username": "john.smith", "email": "John@Example.com", "password": "TempP@ssw0rd!", "role": "Support,Finance"},
+        json={
+            "username": "john.smith",
+            "email": "John@Example.com",
+            "password": "TempP@ssw0rd!",
+            "role": "Support,Finance",
+        },
         headers=api.admin,
     )
 
@@ -23,7 +28,9 @@ def test_a_duplicate_email_is_409(api):
     api.new_user(username="dup", email="dup@example.com")
 
     again = api.client.post(
-        "/auth/users", json={"username": "dup2", "email": "DUP@example.com", "password": "long-enough"}, headers=api.admin
+        "/auth/users",
+        json={"username": "dup2", "email": "DUP@example.com", "password": "long-enough"},
+        headers=api.admin,
     )
 
     assert again.status_code == 409
@@ -96,7 +103,9 @@ def test_an_email_change_waits_for_verification(api):
     api.client.put(f"/auth/users/{user['id']}", json={"email": "new@example.com"}, headers=api.bearer(token))
     pending = api.client.get(f"/auth/users/{user['id']}", headers=api.admin).json()
     message = api.outbox.to("new@example.com", mail.EMAIL_VERIFICATION)[-1]
-    verified = api.client.post("/auth/verify_email", json={"user_id": user["id"], "code": message.variables["verification_code"]})
+    verified = api.client.post(
+        "/auth/verify_email", json={"user_id": user["id"], "code": message.variables["verification_code"]}
+    )
 
     assert pending["email"] == user["email"] and pending["pending_email"] == "new@example.com"
     assert verified.status_code == 200
@@ -169,11 +178,13 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(api):
     login = api.login(user["email"], "secret-password-1").json()
 
     wrong = api.client.post(
-        "/auth/change_password", json={"current_password": "nope", "new_password": "next-password-1"},
+        "/auth/change_password",
+        json={"current_password": "nope", "new_password": "next-password-1"},
         headers=api.bearer(login["token"]),
     )
     right = api.client.post(
-        "/auth/change_password", json={"current_password": "secret-password-1", "new_password": "next-password-1"},
+        "/auth/change_password",
+        json={"current_password": "secret-password-1", "new_password": "next-password-1"},
         headers=api.bearer(login["token"]),
     )
     old_session = api.client.post("/crm/auth/refresh", json={"refresh_token": login["refresh_token"]})

@@ -143,6 +143,7 @@ class RoleUpdated(_RoleEvent):
     name: ClassVar[str] = "RoleUpdated"
     previous_name: str = Field(description="Name before the change")
     description: str | None = Field(default=None, description="What the role is for")
+    permissions: list[str] = Field(default_factory=list, description="Permission names the role grants")
 
 
 class RoleDeleted(_RoleEvent):

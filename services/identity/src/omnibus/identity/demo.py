@@ -15,7 +15,7 @@ def seed_demo_users(app: IdentityApp) -> None:
         fields = {"username": username, "email": email, "first_name": "Jane", "last_name": "Doe", "customer_id": 2}
         app.create_user(fields, password, ["Customer"], send_welcome=False)
     print(  # noqa: T201 - the embedded mode's welcome text
-        f"  identity: log in with POST /crm/auth/login {{\"email\": \"{DEMO_ADMIN[0]}\", "
-        f"\"password\": \"{DEMO_ADMIN[2]}\"}} (self-care: {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[2]})",
+        f'  identity: log in with POST /crm/auth/login {{"email": "{DEMO_ADMIN[0]}", '
+        f'"password": "{DEMO_ADMIN[2]}"}} (self-care: {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[2]})',
         flush=True,
     )

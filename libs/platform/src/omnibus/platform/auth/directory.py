@@ -129,7 +129,7 @@ class AccessDirectory:
         self._loaded_at = loaded_at
 
 
-def _key(row: Mapping[str, Any]) -> _Key:
+def _key(row: Any) -> _Key:
     expiry = row["expiry_date"]
     if expiry is not None and expiry.tzinfo is None:  # SQLite returns naive UTC
         expiry = expiry.replace(tzinfo=UTC)
@@ -153,21 +153,26 @@ def _allowed(address: str | None, networks: tuple[ipaddress.IPv4Network | ipaddr
     return any(ip.version == net.version and ip in net for net in networks)
 
 
+def _role(role_id: int, name: str, permissions: list[str], deleted: bool = False) -> dict[str, Any]:
+    return {"role_id": role_id, "name": name, "permissions": permissions, "deleted": deleted}
+
+
+# Every role event carries the role's whole state, so each one is an upsert: a service that missed earlier events
+# (it subscribed later) still gets the role right from the next change on.
 def _role_created(e: i.RoleCreated, rows: Rows) -> None:
-    row = {"role_id": e.role_id, "name": e.role_name, "permissions": e.permissions, "deleted": False}
-    rows(access_roles).put(row)
+    rows(access_roles).put(_role(e.role_id, e.role_name, e.permissions))
 
 
 def _role_updated(e: i.RoleUpdated, rows: Rows) -> None:
-    rows(access_roles).update(e.role_id, name=e.role_name)
+    rows(access_roles).put(_role(e.role_id, e.role_name, e.permissions))
 
 
 def _role_deleted(e: i.RoleDeleted, rows: Rows) -> None:
-    rows(access_roles).update(e.role_id, deleted=True, permissions=[])
+    rows(access_roles).put(_role(e.role_id, e.role_name, [], deleted=True))
 
 
 def _role_permissions(e: i.PermissionGrantedToRole | i.PermissionRevokedFromRole, rows: Rows) -> None:
-    rows(access_roles).update(e.role_id, permissions=e.permissions)
+    rows(access_roles).put(_role(e.role_id, e.role_name, e.permissions))
 
 
 def _key_created(e: i.ApiKeyCreated, rows: Rows) -> None:

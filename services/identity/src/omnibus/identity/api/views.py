@@ -44,7 +44,12 @@ def role_view(role: Role | dict[str, Any], users: list[dict[str, Any]]) -> dict[
     if isinstance(role, Role):
         role_id, name, description, permissions = role.role_id, role.name, role.description, role.permissions
     else:
-        role_id, name, description, permissions = role["role_id"], role["name"], role["description"], role["permissions"]
+        role_id, name, description, permissions = (
+            role["role_id"],
+            role["name"],
+            role["description"],
+            role["permissions"],
+        )
     return {
         "id": role_id,
         "name": name,

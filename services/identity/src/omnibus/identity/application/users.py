@@ -77,7 +77,10 @@ class Users(IdentityBase):
             user = self.get_user(user_id)
             indexes = []
             if "username" in changes and changes["username"] != user.username:
-                indexes += [self._claim("username", changes["username"], user_id), self._release("username", user.username)]
+                indexes += [
+                    self._claim("username", changes["username"], user_id),
+                    self._release("username", user.username),
+                ]
             user.update_profile(changes)
             if roles is not None:
                 user.set_roles(self.canonical_roles(roles))

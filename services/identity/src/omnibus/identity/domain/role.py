@@ -25,6 +25,7 @@ class Role(Aggregate):
         name: str
         previous_name: str
         description: str | None
+        permissions: list[str]
 
     class Deleted(Aggregate.Event):
         role_id: int
@@ -56,10 +57,18 @@ class Role(Aggregate):
 
     def update(self, name: str, description: str | None) -> None:
         if name != self.name or description != self.description:
-            self._updated(role_id=self.role_id, name=name, previous_name=self.name, description=description)
+            self._updated(
+                role_id=self.role_id,
+                name=name,
+                previous_name=self.name,
+                description=description,
+                permissions=list(self.permissions),
+            )
 
     @event(Updated)
-    def _updated(self, role_id: int, name: str, previous_name: str, description: str | None) -> None:
+    def _updated(
+        self, role_id: int, name: str, previous_name: str, description: str | None, permissions: list[str]
+    ) -> None:
         self.name = name
         self.description = description
 

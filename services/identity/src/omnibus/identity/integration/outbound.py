@@ -99,9 +99,7 @@ def _(e: Role.Created) -> IntegrationEvent:
 
 @to_integration.register
 def _(e: Role.Updated) -> IntegrationEvent:
-    return c.RoleUpdated(
-        role_id=e.role_id, role_name=e.name, previous_name=e.previous_name, description=e.description
-    )
+    return c.RoleUpdated(role_id=e.role_id, role_name=e.name, previous_name=e.previous_name, description=e.description)
 
 
 @to_integration.register

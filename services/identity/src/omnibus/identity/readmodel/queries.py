@@ -26,8 +26,7 @@ def search_users(
     conditions.append(users.c.deleted.in_([bool(v) for v in deleted]) if deleted else users.c.deleted.is_(False))
     if filters.get("customer_id"):
         conditions.append(users.c.customer_id.in_([int(v) for v in filters["customer_id"]]))
-    rows = [dict(r) for r in conn.execute(select(users).where(and_(*conditions)).order_by(users.c.user_id))
-            .mappings()]
+    rows = [dict(r) for r in conn.execute(select(users).where(and_(*conditions)).order_by(users.c.user_id)).mappings()]
     wanted_roles = {str(r).lower() for r in filters.get("role", [])}
     if wanted_roles:  # roles are a JSON list: filtered here, lists of users are small
         rows = [r for r in rows if wanted_roles & {x.lower() for x in r["roles"]}]

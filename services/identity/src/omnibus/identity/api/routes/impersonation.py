@@ -82,5 +82,7 @@ def _log_view(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **row,
         "impersonation_start": iso_z(row["impersonation_start"]),
-        "impersonation_end": iso_z(row["impersonation_end"]) if isinstance(row["impersonation_end"], datetime) else None,
+        "impersonation_end": iso_z(row["impersonation_end"])
+        if isinstance(row["impersonation_end"], datetime)
+        else None,
     }

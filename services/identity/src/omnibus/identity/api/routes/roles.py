@@ -67,12 +67,16 @@ def add_user_to_role(role_id: int, user_id: int, app: IdentityAppDep, read: Read
 @router.get("/auth/roles/{role_id}/users")
 def role_users(role_id: int, app: IdentityAppDep, read: ReadDep, _: AdminDep) -> list[dict[str, Any]]:
     role = app.get_role(role_id)
-    return [{"id": u["user_id"], "username": u["username"], "email": u["email"]} for u in users_in_role(read, role.name)]
+    return [
+        {"id": u["user_id"], "username": u["username"], "email": u["email"]} for u in users_in_role(read, role.name)
+    ]
 
 
 @router.get("/auth/permissions")
 def list_permissions(read: ReadDep, _: AdminDep) -> list[dict[str, Any]]:
-    return [{"id": p["permission_id"], "name": p["name"], "description": p["description"]} for p in all_permissions(read)]
+    return [
+        {"id": p["permission_id"], "name": p["name"], "description": p["description"]} for p in all_permissions(read)
+    ]
 
 
 @router.post("/auth/permissions")

@@ -74,9 +74,7 @@ def delete_user(user_id: int, app: IdentityAppDep, _: AdminDep) -> dict[str, str
 
 
 @router.post("/auth/users/{user_id}/admin_reset_password")
-def admin_reset_password(
-    user_id: int, body: AdminResetBody, app: IdentityAppDep, access: AdminDep
-) -> dict[str, str]:
+def admin_reset_password(user_id: int, body: AdminResetBody, app: IdentityAppDep, access: AdminDep) -> dict[str, str]:
     """Set a user's password; ``force_change`` makes them change it at next login. Their sessions end."""
     admin_id = access.principal.user_id
     admin = app.get_user(admin_id) if admin_id is not None else None
