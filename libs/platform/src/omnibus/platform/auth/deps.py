@@ -52,19 +52,35 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
+class Requirement:
+    """The dependency ``require`` returns; it names its permissions so tools (the permission-matrix test, docs)
+    can tell what every endpoint needs."""
+
+    def __init__(self, permission: str, own: str | None) -> None:
+        self.permission = permission
+        self.own = own
+        self.__name__ = f"require_{permission}"
+
+    def __call__(self, request: Request) -> Access:
+        principal = authenticate(request)
+        if principal.has(self.permission):
+            return Access(principal)
+        if self.own is not None and principal.has(self.own) and principal.customer_id is not None:
+            return Access(principal, own_customer_id=principal.customer_id)
+        raise PermissionDenied(f"Permission denied: requires {self.permission}")
+
+
 def require(permission: str, *, own: str | None = None) -> Callable[[Request], Access]:
     """Dependency: the caller must hold ``permission`` (full access) or ``own`` (own customer's data only)."""
-
-    def dependency(request: Request) -> Access:
-        principal = authenticate(request)
-        if principal.has(permission):
-            return Access(principal)
-        if own is not None and principal.has(own) and principal.customer_id is not None:
-            return Access(principal, own_customer_id=principal.customer_id)
-        raise PermissionDenied(f"Permission denied: requires {permission}")
-
-    dependency.__name__ = f"require_{permission}"
-    return dependency
+    return Requirement(permission, own)
 
 
-__all__ = ["Access", "AuthenticationError", "NotVisible", "PermissionDenied", "authenticate", "require"]
+__all__ = [
+    "Access",
+    "AuthenticationError",
+    "NotVisible",
+    "PermissionDenied",
+    "Requirement",
+    "authenticate",
+    "require",
+]
