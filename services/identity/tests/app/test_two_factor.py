@@ -174,3 +174,20 @@ def test_step_up_with_a_wrong_code_is_401(api):
     _, token, _, _ = _enrolled(api)
 
     assert api.client.post("/2fa/step-up", json={"code": "000000"}, headers=api.bearer(token)).status_code == 401
+
+
+def test_every_service_verifies_a_step_up_token_for_its_own_user_only(api):
+    from omnibus.platform.auth import AuthenticationError, Authenticator
+    from omnibus.platform.crm_config import parse_crm_config
+
+    user, token, secret, _ = _enrolled(api)
+    step_up = api.client.post("/2fa/step-up", json={"code": _next_code(secret, time.time())}, headers=api.bearer(token))
+    authenticator = Authenticator(config=parse_crm_config({}), public_key=api.signing_key.public_key())
+
+    assert authenticator.verify_step_up(step_up.json()["step_up_token"], user["id"])["amr"] == ["otp"]
+    for wrong_user, wrong_token in ((user["id"] + 1, step_up.json()["step_up_token"]), (user["id"], token)):
+        try:
+            authenticator.verify_step_up(wrong_token, wrong_user)
+        except AuthenticationError:
+            continue
+        raise AssertionError("accepted")

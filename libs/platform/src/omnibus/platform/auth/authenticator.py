@@ -118,12 +118,21 @@ class Authenticator:
             )
         raise AuthenticationError("Authentication required: send a Bearer token or an X-API-KEY header")
 
-    def _from_jwt(self, token: str, client_ip: str | None) -> Principal:
+    def verify_step_up(self, token: str, user_id: int | None) -> dict[str, Any]:
+        """Claims of a step-up token (identity's ``/2fa/step-up``: a fresh second factor, 5 minutes) issued to
+        ``user_id``; AuthenticationError otherwise. Operations that need a second person's fresh 2FA (the
+        cell-broadcast approval) ask for it in the ``X-Step-Up-Token`` header."""
+        claims = self._decode(token)
+        if claims.get("token_type") != "step_up" or user_id is None or claims.get("sub") != str(user_id):
+            raise AuthenticationError("Invalid step-up token: a fresh second factor of this user is required")
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks is not None else self._key
             if key is None:
                 raise AuthenticationError("Bearer tokens are not accepted: no verification key is configured")
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=self._algorithms,
@@ -132,6 +141,10 @@ class Authenticator:
             )
         except (jwt.PyJWTError, ValueError) as error:
             raise AuthenticationError(f"Invalid or expired token: {error}") from None
+        return claims
+
+    def _from_jwt(self, token: str, client_ip: str | None) -> Principal:
+        claims = self._decode(token)
         if claims.get("token_type", "access") != "access":
             raise AuthenticationError("Invalid token: not an access token")
         if "permissions" in claims:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -70,6 +71,17 @@ class Requirement:
         raise PermissionDenied(f"Permission denied: requires {self.permission}")
 
 
+def require_step_up(request: Request) -> dict[str, Any]:
+    """Dependency: the caller also shows a step-up token of their own (``X-Step-Up-Token``, identity's
+    ``POST /2fa/step-up``), proving a second factor within the last 5 minutes."""
+    principal = authenticate(request)
+    token = request.headers.get("x-step-up-token")
+    if not token:
+        raise AuthenticationError("A step-up token is required (X-Step-Up-Token): confirm with your second factor")
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.verify_step_up(token, principal.user_id)
+
+
 def require(permission: str, *, own: str | None = None) -> Callable[[Request], Access]:
     """Dependency: the caller must hold ``permission`` (full access) or ``own`` (own customer's data only)."""
     return Requirement(permission, own)
@@ -83,4 +95,5 @@ __all__ = [
     "Requirement",
     "authenticate",
     "require",
+    "require_step_up",
 ]
