@@ -74,13 +74,13 @@ class AccessDirectory:
         self.ttl = ttl
         self._roles: Mapping[str, frozenset[str]] = DEFAULT_ROLES
         self._keys: dict[str, _Key] = {}
-        self._loaded_at = -1.0
+        self._loaded_at = float("-inf")
         self._changed = False
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
         self._changed = True
-        self._loaded_at = -1.0
+        self._loaded_at = float("-inf")
 
     def roles(self) -> Mapping[str, frozenset[str]]:
         self._fresh()
