@@ -51,7 +51,7 @@ class IdentityBase(ServiceApplication):
 
     def _load(self, aggregate_id: UUID, kind: type[T], missing: Exception) -> T:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing from None
         if not isinstance(aggregate, kind):
@@ -61,7 +61,7 @@ class IdentityBase(ServiceApplication):
     def owner_of(self, kind: str, name: str) -> int | None:
         """The public id holding a unique name (user e-mail, username, role or permission name), if any."""
         try:
-            index = self.repository.get(index_id(kind, name))
+            index: NameIndex = self.repository.get(index_id(kind, name))
         except AggregateNotFoundError:
             return None
         owner: int | None = index.owner_id
