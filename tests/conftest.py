@@ -34,6 +34,7 @@ def service_env(fresh_vhost: str, signing_key: SigningKey) -> dict[str, str]:
         "OMNIBUS_JWT_PUBLIC_KEY_FILE": str(signing_key.public_pem),
         "OMNIBUS_IDENTITY_SIGNING_KEY_FILE": str(signing_key.private_pem),
         "OMNIBUS_IDENTITY_OUTBOX_FILE": str(signing_key.private_pem.parent / "outbox.jsonl"),
+        "OMNIBUS_IDENTITY_SECRET_KEY_FILE": str(signing_key.private_pem.parent / "identity-secret.key"),
         "OMNIBUS_LOG_LEVEL": "INFO",
     }
 

@@ -114,6 +114,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "OMNIBUS_IDENTITY_ARGON2_TIME_COST": "1",
         "OMNIBUS_IDENTITY_ARGON2_MEMORY_KIB": "1024",
         "OMNIBUS_IDENTITY_OUTBOX_FILE": str(folder / "outbox.jsonl"),
+        "OMNIBUS_IDENTITY_SECRET_KEY_FILE": str(folder / "identity-secret.key"),
         "OMNIBUS_IDENTITY_SIGNING_KEY_FILE": "",
     }
     saved = {k: os.environ.get(k) for k in env}

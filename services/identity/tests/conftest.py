@@ -109,6 +109,7 @@ def running_api(database_url: str, folder: Path, crm_config: dict[str, Any] | No
     env = {
         "OMNIBUS_IDENTITY_SIGNING_KEY_FILE": str(key_file),
         "OMNIBUS_IDENTITY_OUTBOX_FILE": str(folder / "outbox.jsonl"),
+        "OMNIBUS_IDENTITY_SECRET_KEY_FILE": str(folder / "identity-secret.key"),
         "OMNIBUS_IDENTITY_ARGON2_TIME_COST": "1",
         "OMNIBUS_IDENTITY_ARGON2_MEMORY_KIB": "1024",
     }

@@ -2,6 +2,8 @@
 
 import jwt
 
+from omnibus.testing.helpers import eventually
+
 ADMIN = ("root@example.com", "correct horse battery")
 
 
@@ -127,3 +129,19 @@ def test_the_user_login_count_grows(api):
     user, _ = api.user_token()
 
     assert api.client.get(f"/auth/users/{user['id']}", headers=api.admin).json()["login_count"] == 1
+
+
+def test_logout_and_reuse_are_audited_and_logout_is_published(api):
+    login = api.login(*ADMIN).json()
+
+    api.client.post("/crm/auth/logout", headers=api.bearer(login["token"]))
+
+    rows = api.client.get("/auth/audit", params={"event_type": "SessionRevoked"}, headers=api.admin).json()["data"]
+    assert rows[0]["details"] == {"reason": "logout"}
+    assert eventually(lambda: _published(api, "identity.UserLoggedOut"))
+
+
+def _published(api, routing_key):
+    found = [m for m in api.bus.published if m.routing_key == routing_key]
+    assert found
+    return found

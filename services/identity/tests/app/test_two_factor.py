@@ -191,3 +191,15 @@ def test_every_service_verifies_a_step_up_token_for_its_own_user_only(api):
         except AuthenticationError:
             continue
         raise AssertionError("accepted")
+
+
+def test_the_totp_secret_is_stored_sealed_never_in_clear(api):
+    user, token = api.user_token()
+
+    secret = api.client.post(
+        f"/2fa/enable/user/{user['id']}", json={"password": "secret-password-1"}, headers=api.bearer(token)
+    ).json()["totp_secret"]
+
+    stored = b"".join(n.state for n in api.app.read_notifications(0, 10_000))
+    assert secret.encode() not in stored
+    assert api.app.get_user(user["id"]).totp_secret.startswith("aesgcm:")

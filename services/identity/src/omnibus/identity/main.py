@@ -11,7 +11,7 @@ from omnibus.identity.integration.outbound import OUTBOUND
 from omnibus.identity.mail import LocalOutbox, Mailer, MailjetMailer, templates_from_config
 from omnibus.identity.projections.directory import IdentityDirectoryProjection
 from omnibus.identity.readmodel.tables import metadata
-from omnibus.identity.security import Passwords
+from omnibus.identity.security import Passwords, SecretBox
 from omnibus.identity.settings import IdentitySettings, Policy
 from omnibus.identity.tokens import TokenIssuer
 from omnibus.platform.crm_config import CrmConfig
@@ -61,6 +61,7 @@ def build_app(settings: ServiceSettings, identity: IdentitySettings | None = Non
         passwords=Passwords(hasher),
         mailer=mailer(config, identity),
         policy=policy,
+        secret_box=SecretBox.from_file(identity.secret_key_file),
     )
 
 

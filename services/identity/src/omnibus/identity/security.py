@@ -1,11 +1,14 @@
 """Secrets: argon2id password hashing and the random values identity hands out (tokens, keys, codes)."""
 
 import base64
+import os
 import secrets
 import string
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 BASE62 = string.ascii_letters + string.digits
 
@@ -54,3 +57,29 @@ def new_backup_codes(count: int = 10) -> list[str]:
 
 def new_verification_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
+
+
+class SecretBox:
+    """AES-256-GCM for the secrets identity must read back (TOTP secrets): stored sealed, never in clear."""
+
+    PREFIX = "aesgcm:"
+
+    def __init__(self, key: bytes) -> None:
+        self.aead = AESGCM(key)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "SecretBox":
+        """The key in ``path`` (32 random bytes), created on first use with mode 0600."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(os.urandom(32))
+            path.chmod(0o600)
+        return cls(path.read_bytes())
+
+    def seal(self, plain: str) -> str:
+        nonce = os.urandom(12)
+        return self.PREFIX + base64.b64encode(nonce + self.aead.encrypt(nonce, plain.encode(), None)).decode()
+
+    def open(self, sealed: str) -> str:
+        raw = base64.b64decode(sealed.removeprefix(self.PREFIX))
+        return self.aead.decrypt(raw[:12], raw[12:], None).decode()

@@ -17,6 +17,10 @@ class IdentitySettings(BaseSettings):
         default=None,
         description="Ed25519 private key (PEM) signing access tokens; default: the embedded mode's dev key",
     )
+    secret_key_file: Path = Field(
+        default=Path("var/identity-secret.key"),
+        description="32-byte AES key sealing TOTP secrets at rest (created on first use; share it between processes)",
+    )
     mailer: Literal["local", "mailjet"] = Field(default="local", description="local stand-in or Mailjet")
     outbox_file: Path = Field(default=Path("var/identity-outbox.jsonl"), description="local stand-in's record")
     public_url: str = Field(default="http://127.0.0.1:5000", description="Base URL of links in e-mails")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -11,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from omnibus.identity.domain import ConflictError, NameIndex, index_id
 from omnibus.identity.mail import LocalOutbox, Mailer
-from omnibus.identity.security import Passwords
+from omnibus.identity.security import Passwords, SecretBox
 from omnibus.identity.settings import Policy
 from omnibus.identity.throttle import LoginThrottle, ThrottlePolicy
 from omnibus.identity.tokens import TokenIssuer
@@ -31,12 +32,14 @@ class IdentityBase(ServiceApplication):
         passwords: Passwords | None = None,
         mailer: Mailer | None = None,
         policy: Policy | None = None,
+        secret_box: SecretBox | None = None,
     ) -> None:
         super().__init__(env)
         self.tokens = tokens
         self.passwords = passwords or Passwords()
         self.mailer: Mailer = mailer or LocalOutbox()
         self.policy = policy or Policy()
+        self.secret_box = secret_box or SecretBox(os.urandom(32))
         self.throttle = LoginThrottle(
             ThrottlePolicy(
                 account_limit=self.policy.login_account_limit,

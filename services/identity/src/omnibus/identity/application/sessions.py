@@ -254,7 +254,7 @@ class Sessions(Users):
         if password is not None and not self.passwords.verify(user.password_hash, password):
             raise InvalidCredentialsError("The password is wrong")
         secret, codes = new_totp_secret(), new_backup_codes()
-        user.start_2fa_enrollment(secret, codes)
+        user.start_2fa_enrollment(self.secret_box.seal(secret), codes)
         self.save(user)
         return Enrollment(secret, provisioning_uri(secret, user.email, self.policy.totp_issuer), codes)
 
@@ -262,7 +262,7 @@ class Sessions(Users):
         user = self.get_user(user_id)
         if user.totp_secret is None:
             raise ConflictError("No two-factor set-up is pending")
-        user.confirm_2fa(matching_step(user.totp_secret, code, self.now().timestamp()))
+        user.confirm_2fa(matching_step(self.secret_box.open(user.totp_secret), code, self.now().timestamp()))
         self.save(user)
 
     def regenerate_backup_codes(self, user_id: int) -> list[str]:
@@ -280,7 +280,7 @@ class Sessions(Users):
     def reset_2fa_for_new_device(self, user_id: int, backup_code: str) -> Enrollment:
         user = self.get_user(user_id)
         secret = new_totp_secret()
-        user.reset_for_new_device(backup_code, secret)
+        user.reset_for_new_device(backup_code, self.secret_box.seal(secret))
         self.save(user)
         return Enrollment(secret, provisioning_uri(secret, user.email, self.policy.totp_issuer))
 
@@ -302,7 +302,8 @@ class Sessions(Users):
         if len(code) == 8:
             user.pass_backup_code(code)
         else:
-            user.pass_totp(matching_step(user.totp_secret, code, self.now().timestamp()))
+            secret = self.secret_box.open(user.totp_secret)
+            user.pass_totp(matching_step(secret, code, self.now().timestamp()))
         self.save(user)  # a concurrent use of the same code conflicts on the user's version: only one wins
 
     # --- impersonation (D32) -----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class RefreshSession(Aggregate):
         token_hash: str
 
     class Revoked(Aggregate.Event):
+        user_id: int
         reason: str
 
     @event(Started)
@@ -61,7 +62,7 @@ class RefreshSession(Aggregate):
     def rotate(self, presented_hash: str, new_hash: str, now: datetime) -> Rotation:
         if presented_hash in self.used_hashes:
             if not self.revoked:
-                self._revoked(reason="reuse")
+                self._revoked(user_id=self.user_id, reason="reuse")
             return Rotation.REUSED
         if self.revoked or now >= self.expires_at or presented_hash != self.token_hash:
             return Rotation.INVALID
@@ -75,8 +76,8 @@ class RefreshSession(Aggregate):
 
     def revoke(self, reason: str) -> None:
         if not self.revoked:
-            self._revoked(reason=reason)
+            self._revoked(user_id=self.user_id, reason=reason)
 
     @event(Revoked)
-    def _revoked(self, reason: str) -> None:
+    def _revoked(self, user_id: int, reason: str) -> None:
         self.revoked = True

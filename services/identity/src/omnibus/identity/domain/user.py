@@ -1,8 +1,8 @@
 """The User aggregate (identity.md §2.1): profile, roles, password, e-mail verification, login count, 2FA state.
 
 Secrets never enter events in clear: passwords as argon2id hashes (made by the application), one-time tokens and
-backup codes as SHA-256 hashes. The TOTP secret is kept in the user's private events (identity's own store only;
-it is never published), because verifying a code needs it.
+backup codes as SHA-256 hashes, the TOTP secret sealed by the application (AES-GCM) because verifying a code needs
+it back; the domain only stores what it is given. None of these is ever published.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from functools import singledispatch
 
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import identity as c
-from omnibus.identity.domain import ApiKey, Impersonation, LoginAttempt, Permission, Role, User
+from omnibus.identity.domain import ApiKey, Impersonation, LoginAttempt, Permission, RefreshSession, Role, User
 from omnibus.platform.eventstore import event_meta, topics_of
 from omnibus.platform.relay import Outbound
 
@@ -65,6 +65,11 @@ def _(e: User.Restored) -> IntegrationEvent:
 @to_integration.register
 def _(e: User.LoggedIn) -> IntegrationEvent:
     return c.UserLoggedIn(user_id=e.user_id, method=e.method, remember_me=e.remember_me, ip=e.ip)
+
+
+@to_integration.register
+def _(e: RefreshSession.Revoked) -> IntegrationEvent | None:
+    return c.UserLoggedOut(user_id=e.user_id) if e.reason == "logout" else None
 
 
 @to_integration.register
@@ -186,6 +191,7 @@ PUBLISHED_EVENTS = (
     User.SoftDeleted,
     User.Restored,
     User.LoggedIn,
+    RefreshSession.Revoked,
     LoginAttempt.Failed,
     User.PasswordChanged,
     User.PasswordResetCompleted,

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from omnibus.identity.domain import ApiKey, Impersonation, LoginAttempt, Permission, Role, User
+from omnibus.identity.domain import ApiKey, Impersonation, LoginAttempt, Permission, RefreshSession, Role, User
 from omnibus.identity.readmodel.tables import api_keys, audit, impersonations, permissions, roles, users
 from omnibus.platform.eventstore import event_meta, topics_of
 from omnibus.platform.projections import Projection
@@ -172,6 +172,7 @@ AUDITED: dict[type, tuple[str, tuple[str, ...]]] = {
     User.Restored: ("UserRestored", ()),
     User.LoggedIn: ("UserLoggedIn", ("method", "remember_me", "ip")),
     LoginAttempt.Failed: ("LoginFailed", ("email", "reason", "ip")),
+    RefreshSession.Revoked: ("SessionRevoked", ("reason",)),
     User.PasswordChanged: ("PasswordChanged", ("changed_by", "force_change")),
     User.PasswordResetRequested: ("PasswordResetRequested", ("expires_at",)),
     User.PasswordResetCompleted: ("PasswordResetCompleted", ("ip_address",)),
