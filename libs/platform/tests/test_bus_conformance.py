@@ -212,6 +212,28 @@ def test_always_failing_message_is_dead_lettered_and_does_not_block(bus_factory:
     run(scenario)
 
 
+def test_outcomes_are_counted_per_queue(bus_factory: BusKit) -> None:
+    """The metrics SREs alert on: handled, retried and dead-lettered messages per subscription."""
+    from prometheus_client import REGISTRY
+
+    def count(queue: str, outcome: str) -> float:
+        return REGISTRY.get_sample_value("omnibus_consumer_messages_total", {"queue": queue, "outcome": outcome}) or 0
+
+    async def scenario() -> None:
+        async with bus_factory.bus() as bus:
+            t, queue = topic(), bus_factory.queue()
+            handler = Recorder(fail=lambda d: ValueError("boom") if d.headers.get("bad") else None)
+            await bus.subscribe(subscription(queue, [f"{t}.#"], handler))
+            await bus.publish([message(f"{t}.Thing", 1, bad=True), message(f"{t}.Thing", 2)])
+
+            async def counted() -> None:
+                assert (count(queue, "ok"), count(queue, "retried"), count(queue, "dead_lettered")) == (1, 2, 1)
+
+            await eventually_async(counted)
+
+    run(scenario)
+
+
 def test_permanent_error_is_dead_lettered_without_retry(bus_factory: BusKit) -> None:
     async def scenario() -> None:
         async with bus_factory.bus() as bus:

@@ -8,6 +8,7 @@ omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a str
 omnibus projections rebuild <service> <projection>
 omnibus dlq list|show|redrive <queue> ...
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
+omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
 """
 
 import argparse
@@ -85,7 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_replay)
 
     projections = commands.add_parser("projections", help="read-model tools").add_subparsers()
-    rebuild = projections.add_parser("rebuild", help="empty a projection and replay it from zero")
+    rebuild = projections.add_parser(
+        "rebuild", help="replay a projection from zero into shadow tables while the live one serves, then switch"
+    )
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
     rebuild.set_defaults(handler=_rebuild)
@@ -108,6 +111,21 @@ def _parser() -> argparse.ArgumentParser:
     export = contracts.add_parser("export", help="write JSON Schemas and an AsyncAPI 3 document")
     export.add_argument("directory")
     export.set_defaults(handler=_export)
+
+    gateway = commands.add_parser("gateway", help="deployed gateway tools").add_subparsers()
+    nginx = gateway.add_parser("nginx", help="write the nginx configuration generated from the route table")
+    nginx.add_argument(
+        "--upstream",
+        action="append",
+        default=None,
+        metavar="SERVICE=URL",
+        help="a service's base URL (repeatable); without any, every service of the route table at --template",
+    )
+    nginx.add_argument("--template", default="http://{service}:8000", help="upstream URL of each service")
+    nginx.add_argument("--listen", default="5000", help="nginx listen address (port or host:port)")
+    nginx.add_argument("--runtime-dir", default=None, help="pid file, logs and temp files here; foreground")
+    nginx.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
+    nginx.set_defaults(handler=_gateway_nginx)
     return parser
 
 
@@ -183,7 +201,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if args.role == "workers":
         infra, runtimes = build_services(settings, [args.service])
-        asyncio.run(run_workers(infra, runtimes))
+        asyncio.run(run_workers(infra, runtimes, settings.metrics_port))
         return 0
     separate = settings.store_kind == "postgres" and not settings.amqp_url.startswith("memory://")
     children = []
@@ -432,6 +450,30 @@ def _export(args: argparse.Namespace) -> int:
 
     for path in export(args.directory):
         print(path)
+    return 0
+
+
+def _gateway_nginx(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from omnibus.contracts import ROUTES
+    from omnibus.platform.nginx import render_config
+
+    if args.upstream:
+        pairs = [item.partition("=") for item in args.upstream]
+        if any(not name or not url for name, _, url in pairs):
+            raise SystemExit("--upstream takes SERVICE=URL")
+        upstreams = {name: url for name, _, url in pairs}
+    else:
+        upstreams = {r.service: args.template.format(service=r.service) for r in ROUTES}
+    try:
+        config = render_config(upstreams, listen=args.listen, runtime_dir=args.runtime_dir)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    if args.output is None:
+        print(config, end="")
+    else:
+        Path(args.output).write_text(config)
     return 0
 
 

@@ -8,6 +8,7 @@ fails, each message is retried in its own transaction so that only the failing o
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from omnibus.contracts import REGISTRY, Envelope, IntegrationEvent, UnknownEvent
 from omnibus.contracts.topology import subscriber_queue
 from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.messaging.bus import Delivery, Outcome, PermanentError, RetryPolicy, Subscription
+from omnibus.platform.metrics import CONSUMER_LAG
 from omnibus.platform.projections import Projection
 from omnibus.platform.readmodels import Rows, record_positions, seen_positions
 from omnibus.platform.telemetry import current_traceparent, span
@@ -88,6 +90,8 @@ class ProjectionConsumer:
                 outcomes[index] = error
         if not decoded:
             return outcomes
+        newest = decoded[-1][1].envelope.occurred_at
+        CONSUMER_LAG.labels(deliveries[0].queue).set(max(time.time() - newest.timestamp(), 0.0))
         try:
             await asyncio.to_thread(self._apply, [event for _, event in decoded])
         except Exception:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import Engine, MetaData
 
+from omnibus.platform import metrics
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.auth.directory import AccessDirectory, AccessDirectoryProjection
 from omnibus.platform.auth.directory import metadata as access_metadata
@@ -83,6 +84,7 @@ class ServiceRuntime:
         self._stored_positions = StoredPositions(engine, list(self.runners))
         self.api = create_api(
             title=f"Omnibus {name}",
+            service=name,
             routers=parts.routers,
             authenticator=infra.authenticator.with_directory(self.directory),
             state={**parts.state, "runtime": self, "wait_projected": self.wait_projected, "readiness": [self.ready]},
@@ -98,6 +100,7 @@ class ServiceRuntime:
             return
         if self.app is not None:
             self.app.start_change_feed()
+            metrics.watch(self)
         for runner in self.runners.values():
             runner.start()
         if self.relay is not None:
@@ -130,6 +133,13 @@ class ServiceRuntime:
                     log.warning("projection %s lags behind position %d", runner.projection.name, position)
         elif self.runners and not await self._stored_positions.wait(position, timeout):
             log.warning("projections of %s lag behind position %d", self.name, position)
+
+    def metric_positions(self) -> tuple[int | None, int | None, dict[str, int]]:
+        """For the metrics scrape: the store's head, the relay's confirmed position, each projection's."""
+        if self.app is None:
+            return None, None, {}
+        relayed = self.relay.position if self.relay is not None else None
+        return self.app.max_notification_id(), relayed, {n: r.position for n, r in self.runners.items()}
 
     async def ready(self) -> bool:
         def store_ok() -> bool:

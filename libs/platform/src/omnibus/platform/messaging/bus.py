@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnibus.contracts.topology import EVENTS_EXCHANGE
+from omnibus.platform.metrics import record_consumed
 
 # Header names the bus adds on retried and dead-lettered messages.
 ATTEMPTS_HEADER = "x-omnibus-attempts"
@@ -76,6 +77,19 @@ class Subscription:
     prefetch: int = 256
     max_batch: int = 256
     exchange: str = EVENTS_EXCHANGE
+
+
+def gives_up(delivery: Delivery, error: BaseException, retry: RetryPolicy) -> bool:
+    """A failed delivery is dead-lettered when it can never succeed or has used up its retries."""
+    return isinstance(error, PermanentError) or delivery.attempt > len(retry.delays)
+
+
+def count_outcomes(subscription: Subscription, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> None:
+    dead = sum(
+        1 for d, o in zip(deliveries, outcomes, strict=True) if o is not None and gives_up(d, o, subscription.retry)
+    )
+    failed = sum(1 for o in outcomes if o is not None)
+    record_consumed(subscription.queue, len(outcomes) - failed, failed - dead, dead)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from omnibus.platform.messaging.bus import (
     DeadLetter,
     Delivery,
     OutgoingMessage,
-    PermanentError,
     Subscription,
+    count_outcomes,
     dead_letter_from,
     dead_letter_headers,
+    gives_up,
     redriven_headers,
     topic_matches,
 )
@@ -127,15 +128,14 @@ class InMemoryBus(Bus):
             except Exception as error:  # the handler itself broke: every delivery in the batch failed
                 log.exception("handler of %s failed on a batch of %d", queue.name, len(batch))
                 outcomes = [error] * len(batch)
+            count_outcomes(subscription, batch, outcomes)
             for delivery, outcome in zip(batch, outcomes, strict=True):
                 if outcome is not None:
                     self._fail(queue, subscription, delivery, outcome)
             queue.busy = False
 
     def _fail(self, queue: _Queue, subscription: Subscription, delivery: Delivery, error: BaseException) -> None:
-        retries_done = delivery.attempt - 1
-        delays = subscription.retry.delays
-        if isinstance(error, PermanentError) or retries_done >= len(delays):
+        if gives_up(delivery, error, subscription.retry):
             headers = dead_letter_headers(delivery, error, datetime.now(UTC).isoformat())
             queue.dead.append(
                 dead_letter_from(queue.name, delivery.message_id, delivery.routing_key, headers, delivery.body)
@@ -151,7 +151,7 @@ class InMemoryBus(Bus):
                 self._timers.discard(timer)
             queue.ready.put_nowait(retry)
 
-        timer = loop.call_later(delays[retries_done], requeue)
+        timer = loop.call_later(subscription.retry.delays[delivery.attempt - 1], requeue)
         self._timers.add(timer)
 
 

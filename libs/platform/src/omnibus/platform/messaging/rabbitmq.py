@@ -31,12 +31,13 @@ from omnibus.platform.messaging.bus import (
     DeadLetter,
     Delivery,
     OutgoingMessage,
-    PermanentError,
     PublishError,
     RetryPolicy,
     Subscription,
+    count_outcomes,
     dead_letter_from,
     dead_letter_headers,
+    gives_up,
     redriven_headers,
 )
 
@@ -263,6 +264,7 @@ class _Consumer:
         except Exception as error:  # the handler itself broke: every delivery in the batch failed
             log.exception("handler of %s failed on a batch of %d", queue, len(deliveries))
             outcomes = [error] * len(deliveries)
+        count_outcomes(self._subscription, deliveries, outcomes)
 
         failed = [(m, d, o) for m, d, o in zip(messages, deliveries, outcomes, strict=True) if o is not None]
         if failed:
@@ -282,7 +284,7 @@ class _Consumer:
 
     def _failure_copy(self, message: AbstractIncomingMessage, delivery: Delivery, error: BaseException) -> _Publish:
         """Where a failed delivery goes: the next retry queue, or the dead-letter queue."""
-        if isinstance(error, PermanentError) or delivery.attempt > len(self._subscription.retry.delays):
+        if gives_up(delivery, error, self._subscription.retry):
             log.warning("dead-lettering %s from %s: %s", delivery.message_id, delivery.queue, error)
             target = dead_letter_queue(delivery.queue)
             headers = dead_letter_headers(delivery, error, datetime.now(UTC).isoformat())
