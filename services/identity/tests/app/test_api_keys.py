@@ -25,6 +25,7 @@ def test_create_shows_the_key_once_and_lists_it_masked(api):
 
     assert created["api_key"].startswith("sk_live_") and len(created["api_key"]) == 48
     assert created["expiry_date"] == "2099-01-10T23:59:59Z" and created["status"] == "active"
+    assert created["created_by"] == "root"
     assert listed[0]["api_key"] == f"sk_live_...{created['api_key'][-3:]}"
     assert created["api_key"] not in str(listed)
 

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from omnibus.identity.api.routes import api_keys, auth, impersonation, roles, twofa, users
 from omnibus.identity.application import IdentityApp
 from omnibus.identity.demo import seed_demo_users
+from omnibus.identity.integration.customer_status import CustomerStatuses, closed_customers
 from omnibus.identity.integration.outbound import OUTBOUND
 from omnibus.identity.mail import LocalOutbox, Mailer, MailjetMailer, templates_from_config
 from omnibus.identity.projections.directory import IdentityDirectoryProjection
@@ -68,16 +69,19 @@ def build_app(settings: ServiceSettings, identity: IdentitySettings | None = Non
 def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
     app = build_app(settings)
     app.seed_defaults()
+    engine = create_read_engine(settings)
+    app.customer_closed = closed_customers(engine)
     parts = ServiceParts(
         routers=ROUTERS,
         app=app,
         outbound=OUTBOUND,
         projections=(IdentityDirectoryProjection(),),
+        bus_projections=(CustomerStatuses(),),
         metadata=(metadata,),
         state={"identity_app": app},
         seed_demo_data=lambda: seed_demo_users(app),
     )
-    return ServiceRuntime("identity", settings, infra, create_read_engine(settings), parts)
+    return ServiceRuntime("identity", settings, infra, engine, parts)
 
 
 definition = ServiceDefinition(name="identity", build=build)

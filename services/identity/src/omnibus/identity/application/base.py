@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -40,6 +41,7 @@ class IdentityBase(ServiceApplication):
         self.mailer: Mailer = mailer or LocalOutbox()
         self.policy = policy or Policy()
         self.secret_box = secret_box or SecretBox(os.urandom(32))
+        self.customer_closed: Callable[[int], bool] = lambda customer_id: False  # set by main: customers' events
         self.throttle = LoginThrottle(
             ThrottlePolicy(
                 account_limit=self.policy.login_account_limit,

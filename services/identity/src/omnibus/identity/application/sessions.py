@@ -56,7 +56,7 @@ class Sessions(Users):
         self.throttle.check(email, ip)
         user = self.find_user(email)
         valid = self.passwords.verify(user.password_hash if user else None, password)
-        if user is None or not valid or user.deleted:
+        if user is None or not valid or user.deleted or self._customer_closed(user):
             self.throttle.failed(email, ip)
             self.save(LoginAttempt(email=email.strip()[:254], reason="bad_credentials", ip=ip))
             raise InvalidCredentialsError()
@@ -88,7 +88,8 @@ class Sessions(Users):
             self.save(session)  # the revocation of the whole family
             raise InvalidCredentialsError("Refresh token reuse detected: the session is revoked; log in again")
         user = self.get_user(session.user_id)
-        if outcome is Rotation.INVALID or user.deleted or session.user_epoch != user.session_epoch:
+        stale = session.user_epoch != user.session_epoch
+        if outcome is Rotation.INVALID or user.deleted or stale or self._customer_closed(user):
             raise InvalidCredentialsError("Invalid or expired refresh token")
         self.save(session)
         return LoginResult(self._token_body(user, session), new_refresh, session.remember_me)
@@ -122,6 +123,10 @@ class Sessions(Users):
                 role = self.get_role(role_id)  # type: ignore[attr-defined]
                 table[role.name.lower()] = frozenset() if role.deleted else frozenset(role.permissions)
         return permissions_for_roles(roles, table)
+
+    def _customer_closed(self, user: User) -> bool:
+        """Self-care users of a Closed or Archived customer cannot log in (identity.md §9)."""
+        return user.customer_id is not None and self.customer_closed(user.customer_id)
 
     def _logged_in(self, user: User, method: str, remember_me: bool, ip: str | None) -> LoginResult:
         def command() -> tuple[RefreshSession, str]:

@@ -10,9 +10,13 @@ from omnibus.platform.relay import Outbound
 
 
 def _acting(e: object) -> int | str | None:
+    """Who really acted: the staff user when impersonating (api-conventions §10), else the user or the API key."""
     actor = event_meta(e).get("actor") or {}
-    user_id = actor.get("user_id")
-    return user_id if user_id is not None else actor.get("api_key_id")
+    for key in ("impersonating_user_id", "user_id", "api_key_id"):
+        if actor.get(key) is not None:
+            value: int | str = actor[key]
+            return value
+    return None
 
 
 @singledispatch

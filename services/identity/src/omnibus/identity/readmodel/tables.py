@@ -81,3 +81,10 @@ audit = Table(
     Column("actor", JSON, nullable=False),
     Column("details", JSON, nullable=False),
 )
+
+customer_status = Table(
+    "identity_customer_status",
+    metadata,
+    Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_status", String(20), nullable=False),
+)

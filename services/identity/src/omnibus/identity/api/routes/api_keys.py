@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from omnibus.identity.api.deps import IdentityAppDep, ReadDep
 from omnibus.identity.api.schemas import ApiKeyCreate, ApiKeyPatch
 from omnibus.identity.api.views import api_key_row_view, api_key_view
+from omnibus.identity.domain import UserNotFoundError
 from omnibus.identity.readmodel.queries import list_api_keys
 from omnibus.platform.auth import Access, require
 
@@ -38,11 +39,20 @@ def stats(read: ReadDep, _: ManageKeys) -> dict[str, int]:
 @router.post("/crm/api-keys")
 def create_key(body: ApiKeyCreate, app: IdentityAppDep, access: ManageKeys) -> dict[str, Any]:
     """Create a key; the response is the only one that shows it in full."""
-    principal = access.principal
-    created_by = principal.user_id if principal.user_id is not None else principal.api_key_id
-    fields = {**body.model_dump(), "created_by": None if created_by is None else str(created_by)}
+    fields = {**body.model_dump(), "created_by": _creator(app, access)}
     api_key, key = app.create_api_key(fields)
     return {**api_key_view(api_key), "api_key": key}
+
+
+def _creator(app: IdentityAppDep, access: Access) -> str | None:
+    """The list shows who created a key: the username, else the user id or the API key that did."""
+    principal = access.principal
+    if principal.user_id is not None:
+        try:
+            return app.get_user(principal.user_id).username
+        except UserNotFoundError:
+            return str(principal.user_id)
+    return None if principal.api_key_id is None else str(principal.api_key_id)
 
 
 @router.get("/crm/api-keys/{api_key_id}")
