@@ -203,3 +203,24 @@ def test_the_totp_secret_is_stored_sealed_never_in_clear(api):
     stored = b"".join(n.state for n in api.app.read_notifications(0, 10_000))
     assert secret.encode() not in stored
     assert api.app.get_user(user["id"]).totp_secret.startswith("aesgcm:")
+
+
+def test_a_role_requiring_2fa_gives_unenrolled_members_a_set_up_only_session_d20(api):
+    api.client.post("/auth/roles", json={"name": "Guarded", "require_2fa": True}, headers=api.admin)
+    permissions = {p["name"]: p["id"] for p in api.client.get("/auth/permissions", headers=api.admin).json()}
+    role_id = next(r["id"] for r in api.client.get("/auth/roles", headers=api.admin).json() if r["name"] == "Guarded")
+    api.client.post(
+        f"/auth/roles/{role_id}/permissions", json={"permission_id": permissions["manage_api_keys"]}, headers=api.admin
+    )
+    user = api.new_user(role="Guarded")
+
+    login = api.login(user["email"], "secret-password-1").json()
+    blocked = api.client.get("/crm/api-keys", headers=api.bearer(login["token"]))
+    me = api.client.get("/auth/users/me", headers=api.bearer(login["token"])).json()
+    api.enrol_2fa(user, login["token"])
+    refreshed = api.client.post("/crm/auth/refresh", json={"refresh_token": login["refresh_token"]}).json()
+
+    assert login["requires_2fa_setup"] is True and login["permissions"] == []
+    assert blocked.status_code == 403 and me["requires_2fa_setup"] is True
+    assert refreshed["requires_2fa_setup"] is False and "manage_api_keys" in refreshed["permissions"]
+    assert api.client.get("/crm/api-keys", headers=api.bearer(refreshed["token"])).status_code == 200

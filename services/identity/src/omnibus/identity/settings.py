@@ -37,6 +37,7 @@ class Policy:
     remember_me_days: int = 30
     password_min_length: int = 8
     totp_issuer: str = "OmniCRM"
+    require_2fa: bool = False
     support_email: str = "support@localhost"
     public_url: str = "http://127.0.0.1:5000"
     login_account_limit: int = 5
@@ -55,6 +56,7 @@ class Policy:
             remember_me_days=int(auth.get("remember_me_days", 30)),
             password_min_length=config.security.password_min_length,
             totp_issuer=str(security.get("totp_issuer", "OmniCRM")),
+            require_2fa=bool(security.get("require_2fa", False)),
             support_email=str(raw.get("support_email", "support@localhost")),
             public_url=str(raw.get("crm_base_url", public_url)).rstrip("/"),
             login_account_limit=int(limits.get("login_per_account", 5)),

@@ -122,11 +122,13 @@ class UserUpdate(Strict):
 class RoleBody(Strict):
     name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
+    require_2fa: bool = Field(default=False, description="Members must enrol in 2FA first (D20)")
 
 
 class RoleUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
+    require_2fa: bool | None = None
 
 
 class RolePermissionsBody(Strict):

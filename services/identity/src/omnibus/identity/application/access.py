@@ -50,7 +50,9 @@ class Access(Sessions):
 
     # --- roles -------------------------------------------------------------------------------------------------
 
-    def create_role(self, name: str, description: str | None, permissions: list[str] | None = None) -> Role:
+    def create_role(
+        self, name: str, description: str | None, permissions: list[str] | None = None, require_2fa: bool = False
+    ) -> Role:
         name = _clean_name(name, "Role name")
         role_id = self.ids.next("role_id")
         role = Role(
@@ -60,6 +62,7 @@ class Access(Sessions):
             description=description,
             permissions=sorted(permissions or []),
         )
+        role.set_require_2fa(require_2fa)
         self._save_unique(role, self._claim("role_name", name, role_id), what=f"Role name {name!r}")
         return role
 
@@ -69,8 +72,12 @@ class Access(Sessions):
             raise RoleNotFoundError(role_id)
         return role
 
-    def update_role(self, role_id: int, name: str | None, description: str | None) -> Role:
+    def update_role(
+        self, role_id: int, name: str | None, description: str | None, require_2fa: bool | None = None
+    ) -> Role:
         role = self.get_role(role_id)
+        if require_2fa is not None:
+            role.set_require_2fa(require_2fa)
         new_name = _clean_name(name, "Role name") if name is not None else role.name
         indexes = []
         if new_name.lower() != role.name.lower():

@@ -167,15 +167,31 @@ class Sessions(Users):
         start = None
         if session.impersonation_id is not None:
             start = int(self._impersonation(session.impersonation_id).impersonation_start.timestamp())
+        # D20: a user who must use 2FA and has not enrolled gets a set-up-only session (no role, so no permission:
+        # enough to enrol, then refresh). Impersonation derives from the staff login (D32).
+        setup_only = session.impersonation_id is None and self.requires_2fa_setup(user)
         identity = Identity(
             user_id=user.user_id,
-            roles=user.roles,
+            roles=[] if setup_only else user.roles,
             customer_id=user.customer_id,
             session_id=str(session.id),
             impersonating_user_id=session.impersonating_user_id,
             impersonation_start=start,
         )
-        return {"token": self.tokens.access_token(identity), **self.access_body(user)}
+        access = {"user_id": user.user_id, "roles": [], "permissions": []} if setup_only else self.access_body(user)
+        return {"token": self.tokens.access_token(identity), **access, "requires_2fa_setup": setup_only}
+
+    def requires_2fa_setup(self, user: User) -> bool:
+        """2FA is required (globally, or by one of the user's roles) and the user has not enabled it yet."""
+        if user.is_2fa_enabled:
+            return False
+        if self.policy.require_2fa:
+            return True
+        for name in user.roles:
+            role_id = self.owner_of("role_name", name)
+            if role_id is not None and getattr(self.get_role(role_id), "require_2fa", False):  # type: ignore[attr-defined]
+                return True
+        return False
 
     @staticmethod
     def _new_refresh_token(session_id: uuid.UUID) -> str:

@@ -31,6 +31,10 @@ class Role(Aggregate):
         role_id: int
         name: str
 
+    class TwoFactorRequirementChanged(Aggregate.Event):
+        role_id: int
+        require_2fa: bool
+
     class PermissionsGranted(Aggregate.Event):
         role_id: int
         name: str
@@ -50,6 +54,7 @@ class Role(Aggregate):
         self.description = description
         self.permissions = sorted(set(permissions))
         self.deleted = False
+        self.require_2fa = False  # D20: members must enrol in 2FA before they get the role's permissions
 
     @property
     def built_in(self) -> bool:
@@ -71,6 +76,14 @@ class Role(Aggregate):
     ) -> None:
         self.name = name
         self.description = description
+
+    def set_require_2fa(self, required: bool) -> None:
+        if required != self.require_2fa:
+            self._two_factor_requirement_changed(role_id=self.role_id, require_2fa=required)
+
+    @event(TwoFactorRequirementChanged)
+    def _two_factor_requirement_changed(self, role_id: int, require_2fa: bool) -> None:
+        self.require_2fa = require_2fa
 
     def delete(self) -> None:
         if self.built_in:

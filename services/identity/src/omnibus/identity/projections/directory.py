@@ -74,11 +74,15 @@ def on_2fa_disabled(e: User.TwoFactorDisabledByAdmin, rows: Rows) -> None:
 
 def on_role_created(e: Role.Created, rows: Rows) -> None:
     row = {"role_id": e.role_id, "name": e.name, "description": e.description, "permissions": e.permissions}
-    rows(roles).put({**row, "deleted": False})
+    rows(roles).put({**row, "deleted": False, "require_2fa": False})
 
 
 def on_role_updated(e: Role.Updated, rows: Rows) -> None:
     rows(roles).update(e.role_id, name=e.name, description=e.description)
+
+
+def on_role_requirement(e: Role.TwoFactorRequirementChanged, rows: Rows) -> None:
+    rows(roles).update(e.role_id, require_2fa=e.require_2fa)
 
 
 def on_role_deleted(e: Role.Deleted, rows: Rows) -> None:
@@ -153,6 +157,7 @@ HANDLERS: dict[type, Callable[[Any, Rows], None]] = {
     Role.Created: on_role_created,
     Role.Updated: on_role_updated,
     Role.Deleted: on_role_deleted,
+    Role.TwoFactorRequirementChanged: on_role_requirement,
     Role.PermissionsGranted: on_role_permissions,
     Role.PermissionsRevoked: on_role_permissions,
     Permission.Created: on_permission_created,
@@ -186,6 +191,7 @@ AUDITED: dict[type, tuple[str, tuple[str, ...]]] = {
     Role.Created: ("RoleCreated", ("role_id", "name", "permissions")),
     Role.Updated: ("RoleUpdated", ("role_id", "name", "previous_name")),
     Role.Deleted: ("RoleDeleted", ("role_id", "name")),
+    Role.TwoFactorRequirementChanged: ("RoleTwoFactorRequirementChanged", ("role_id", "require_2fa")),
     Role.PermissionsGranted: ("PermissionGrantedToRole", ("role_id", "name", "permission_ids")),
     Role.PermissionsRevoked: ("PermissionRevokedFromRole", ("role_id", "name", "permission_ids")),
     ApiKey.Created: ("ApiKeyCreated", ("api_key_id", "name", "key_suffix", "permissions", "ips")),

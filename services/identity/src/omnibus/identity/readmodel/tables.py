@@ -35,6 +35,7 @@ roles = Table(
     Column("description", String(500)),
     Column("permissions", JSON, nullable=False),
     Column("deleted", Boolean, nullable=False),
+    Column("require_2fa", Boolean),
 )
 
 permissions = Table(

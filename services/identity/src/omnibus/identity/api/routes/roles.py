@@ -19,7 +19,7 @@ def list_roles(read: ReadDep, _: AdminDep) -> list[dict[str, Any]]:
 
 @router.post("/auth/roles")
 def create_role(body: RoleBody, app: IdentityAppDep, _: AdminDep) -> dict[str, Any]:
-    return role_view(app.create_role(body.name, body.description), [])
+    return role_view(app.create_role(body.name, body.description, require_2fa=body.require_2fa), [])
 
 
 @router.get("/auth/roles/{role_id}")
@@ -30,7 +30,7 @@ def get_role(role_id: int, app: IdentityAppDep, read: ReadDep, _: AdminDep) -> d
 
 @router.put("/auth/roles/{role_id}")
 def update_role(role_id: int, body: RoleUpdate, app: IdentityAppDep, read: ReadDep, _: AdminDep) -> dict[str, Any]:
-    role = app.update_role(role_id, body.name, body.description)
+    role = app.update_role(role_id, body.name, body.description, body.require_2fa)
     return role_view(role, users_in_role(read, role.name))
 
 

@@ -45,7 +45,7 @@ def me(app: IdentityAppDep, caller: UserDep) -> dict[str, Any]:
     assert caller.user_id is not None
     user = app.get_user(caller.user_id)
     show_nag = caller.is_admin and not user.is_2fa_enabled
-    return {**user_view(user), "requires_2fa_setup": False, "show_2fa_nag": show_nag}
+    return {**user_view(user), "requires_2fa_setup": app.requires_2fa_setup(user), "show_2fa_nag": show_nag}
 
 
 @router.get("/auth/users/{user_id}")
