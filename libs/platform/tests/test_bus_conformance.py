@@ -294,6 +294,33 @@ def test_dead_letters_are_kept_until_redriven_to_a_fixed_handler(bus_factory: Bu
     run(scenario)
 
 
+def test_a_dead_letter_redriven_with_a_fixed_body_is_handled_with_it(bus_factory: BusKit) -> None:
+    async def scenario() -> None:
+        async with bus_factory.bus() as bus:
+            t, queue = topic(), bus_factory.queue()
+            handler = Recorder(fail=lambda d: PermanentError("bad amount") if b"oops" in d.body else None)
+            await bus.subscribe(subscription(queue, [f"{t}.#"], handler))
+            sent = OutgoingMessage(f"{t}.Thing", b'{"amount": "oops"}', "fix-me", {"trace": "t9"})
+            await bus.publish([sent])
+
+            async def dead_lettered() -> None:
+                assert len(await bus.dead_letters(queue)) == 1
+
+            await eventually_async(dead_lettered)
+            assert await bus.redrive(queue, ["fix-me"], {"fix-me": b'{"amount": "1.50"}'}) == 1
+            await handler.wait_handled(1)
+
+            [handled] = handler.handled
+            assert (handled.message_id, handled.body, handled.headers["trace"]) == (
+                "fix-me",
+                b'{"amount": "1.50"}',
+                "t9",
+            )
+            assert await bus.dead_letters(queue) == []
+
+    run(scenario)
+
+
 def test_redrive_by_message_id_moves_only_the_chosen_ones(bus_factory: BusKit) -> None:
     async def scenario() -> None:
         async with bus_factory.bus() as bus:

@@ -6,7 +6,7 @@ omnibus token [--permissions ..]  mint an access token with the embedded mode's 
 omnibus events tail <service>     print a service's recorded events (filters; --follow)
 omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
 omnibus projections rebuild <service> <projection>
-omnibus dlq list|show|redrive <queue> ...
+omnibus dlq list|show|redrive <queue> ...   inspect dead letters, repair a body, send them back
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
 omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
 """
@@ -101,10 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     dlq_show = dlq.add_parser("show", help="one dead letter with headers and body")
     dlq_show.add_argument("queue")
     dlq_show.add_argument("message_id")
+    dlq_show.add_argument("--body", action="store_true", help="print only the body (to edit it, then redrive)")
     dlq_show.set_defaults(handler=_dlq_show)
-    dlq_redrive = dlq.add_parser("redrive", help="move dead letters back to their queue")
+    dlq_redrive = dlq.add_parser("redrive", help="move dead letters back to their queue (optionally repaired)")
     dlq_redrive.add_argument("queue")
     dlq_redrive.add_argument("--id", dest="ids", action="append", default=None, help="only these message ids")
+    dlq_redrive.add_argument(
+        "--body-file", default=None, help="with one --id: send it back with this JSON body (an operator's fix)"
+    )
     dlq_redrive.set_defaults(handler=_dlq_redrive)
 
     contracts = commands.add_parser("contracts", help="published-language tools").add_subparsers()
@@ -405,6 +409,9 @@ def _dlq_show(args: argparse.Namespace) -> int:
         await bus.start()
         try:
             for dead in await bus.dead_letters(args.queue, 10_000):
+                if dead.message_id == args.message_id and args.body:
+                    sys.stdout.write(dead.body.decode(errors="replace"))
+                    return 0
                 if dead.message_id == args.message_id:
                     print(
                         json.dumps(
@@ -432,11 +439,23 @@ def _dlq_show(args: argparse.Namespace) -> int:
 
 
 def _dlq_redrive(args: argparse.Namespace) -> int:
+    fixed: dict[str, bytes] = {}
+    if args.body_file is not None:
+        if not args.ids or len(args.ids) != 1:
+            raise SystemExit("--body-file repairs one message: give exactly one --id")
+        with open(args.body_file, "rb") as file:
+            body = file.read()
+        try:
+            json.loads(body)
+        except ValueError as error:
+            raise SystemExit(f"{args.body_file} is not valid JSON: {error}") from None
+        fixed[args.ids[0]] = body
+
     async def go() -> int:
         bus = _bus()
         await bus.start()
         try:
-            moved: int = await bus.redrive(args.queue, args.ids)
+            moved: int = await bus.redrive(args.queue, args.ids, fixed)
             return moved
         finally:
             await bus.close()

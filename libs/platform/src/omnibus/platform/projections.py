@@ -18,6 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, MetaData, Table, text
+from sqlalchemy.sql.elements import quoted_name
 
 from omnibus.platform import leadership
 from omnibus.platform.eventstore import ServiceApplication
@@ -282,7 +283,7 @@ def _shadow_tables(tables: Sequence[Table], postgres: bool) -> dict[str, Table]:
         else:
             shadow = table.to_metadata(metadata, name=table.name + SHADOW_SUFFIX)
             for index in shadow.indexes:  # SQLite index names are unique per database
-                index.name = f"{index.name}{SHADOW_SUFFIX}"
+                index.name = quoted_name(f"{index.name}{SHADOW_SUFFIX}", None)
         shadows[table.name] = shadow
     return shadows
 

@@ -10,7 +10,7 @@ Semantics both implementations keep:
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,8 +141,11 @@ class Bus(ABC):
         """Inspect the dead letters of a subscriber queue without removing them."""
 
     @abstractmethod
-    async def redrive(self, queue: str, message_ids: Sequence[str] | None = None) -> int:
-        """Move dead letters (all, or those with the given ids) back to ``queue``; returns how many moved."""
+    async def redrive(
+        self, queue: str, message_ids: Sequence[str] | None = None, fixed_bodies: Mapping[str, bytes] | None = None
+    ) -> int:
+        """Move dead letters (all, or those with the given ids) back to ``queue``; returns how many moved.
+        ``fixed_bodies`` replaces the body of the dead letters it names (an operator's repair)."""
 
     @abstractmethod
     async def is_ready(self) -> bool:

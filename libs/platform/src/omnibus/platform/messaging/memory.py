@@ -6,7 +6,7 @@ The embedded mode accepts that (docs/architecture.md); deployments use RabbitMQ.
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -93,14 +93,18 @@ class InMemoryBus(Bus):
     async def dead_letters(self, queue: str, limit: int = 100) -> list[DeadLetter]:
         return list(self._queue(queue).dead[:limit])
 
-    async def redrive(self, queue: str, message_ids: Sequence[str] | None = None) -> int:
+    async def redrive(
+        self, queue: str, message_ids: Sequence[str] | None = None, fixed_bodies: Mapping[str, bytes] | None = None
+    ) -> int:
         target = self._queue(queue)
         wanted = None if message_ids is None else set(message_ids)
+        fixed = fixed_bodies or {}
         moving = [d for d in target.dead if wanted is None or d.message_id in wanted]
         target.dead = [d for d in target.dead if d not in moving]
         for dead in moving:
+            body = fixed.get(dead.message_id, dead.body)
             target.ready.put_nowait(
-                Delivery(queue, dead.routing_key, dead.body, dead.message_id, redriven_headers(dead.headers))
+                Delivery(queue, dead.routing_key, body, dead.message_id, redriven_headers(dead.headers))
             )
         return len(moving)
 

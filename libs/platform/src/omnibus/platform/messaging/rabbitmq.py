@@ -13,7 +13,7 @@ in headers, which the consumer strips again, so handlers see the same deliveries
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,8 +159,11 @@ class RabbitMQBus(Bus):
                 for message in taken:
                     await message.nack(requeue=True)
 
-    async def redrive(self, queue: str, message_ids: Sequence[str] | None = None) -> int:
+    async def redrive(
+        self, queue: str, message_ids: Sequence[str] | None = None, fixed_bodies: Mapping[str, bytes] | None = None
+    ) -> int:
         wanted = None if message_ids is None else set(message_ids)
+        fixed = fixed_bodies or {}
         async with self._connected().channel(publisher_confirms=True) as channel:
             dlq = await _passive(channel, dead_letter_queue(queue))
             if dlq is None:
@@ -177,7 +180,12 @@ class RabbitMQBus(Bus):
                         break
                     (moving if wanted is None or message.message_id in wanted else skipped).append(message)
                 redriven = [
-                    ("", queue, m.body, _properties(m.message_id, m.content_type, redriven_headers(dict(m.headers))))
+                    (
+                        "",
+                        queue,
+                        fixed.get(m.message_id or "", m.body),
+                        _properties(m.message_id, m.content_type, redriven_headers(dict(m.headers))),
+                    )
                     for m in moving
                 ]
                 await _confirm(channel, redriven)
