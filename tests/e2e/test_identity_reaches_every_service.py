@@ -56,3 +56,31 @@ def test_a_permission_taken_from_a_role_is_refused_at_customers_without_a_new_to
     httpx.delete(f"{identity.url}/auth/roles/{finance['id']}/permissions/{permissions['view_customer']}", headers=admin)
 
     eventually(lambda: _status(httpx.get(f"{customers.url}/crm/customers", headers=bearer), 403), 20)
+
+
+def test_a_service_configured_with_identitys_jwks_url_verifies_its_tokens(
+    launch, signing_key, service_env, databases, tmp_path
+) -> None:
+    from omnibus.testing.processes import ServiceProcess
+
+    identity = launch("identity")
+    env = {k: v for k, v in service_env.items() if k != "OMNIBUS_JWT_PUBLIC_KEY_FILE"}
+    env.update(
+        {"OMNIBUS_DATABASE_URL": databases["customers"], "OMNIBUS_JWKS_URL": f"{identity.url}/.well-known/jwks.json"}
+    )
+    customers = ServiceProcess("customers", env, log_dir=tmp_path).start()
+    try:
+        admin = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}
+        user = {"username": "s1", "email": "s1@example.com", "password": "long-password-1", "role": "Support"}
+        httpx.post(f"{identity.url}/auth/users", json=user, headers=admin)
+        login = httpx.post(
+            f"{identity.url}/crm/auth/login", json={"email": user["email"], "password": user["password"]}
+        )
+        bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+
+        _status(httpx.get(f"{customers.url}/crm/customers", headers=bearer), 200)
+        _status(
+            httpx.get(f"{customers.url}/crm/customers", headers=admin), 401
+        )  # a token without a kid: not a JWKS key
+    finally:
+        customers.stop()
