@@ -214,3 +214,26 @@ def test_resend_welcome_only_before_the_first_login(api):
 
     assert api.client.post(f"/auth/users/{fresh['id']}/resend_welcome", headers=api.admin).status_code == 200
     assert api.client.post(f"/auth/users/{used['id']}/resend_welcome", headers=api.admin).status_code == 409
+
+
+def test_an_update_with_a_bad_email_is_400_and_changes_nothing(api):
+    user = api.new_user()
+
+    response = api.client.put(
+        f"/auth/users/{user['id']}", json={"first_name": "Changed", "email": "not-an-email"}, headers=api.admin
+    )
+
+    assert response.status_code == 400
+    assert api.client.get(f"/auth/users/{user['id']}", headers=api.admin).json()["first_name"] is None
+
+
+def test_an_update_to_a_taken_email_is_409_and_changes_nothing(api):
+    user = api.new_user()
+    other = api.new_user()
+
+    response = api.client.put(
+        f"/auth/users/{user['id']}", json={"first_name": "Changed", "email": other["email"]}, headers=api.admin
+    )
+
+    assert response.status_code == 409
+    assert api.client.get(f"/auth/users/{user['id']}", headers=api.admin).json()["first_name"] is None

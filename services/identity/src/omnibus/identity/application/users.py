@@ -72,6 +72,8 @@ class Users(IdentityBase):
         changes = dict(changes)
         new_email = changes.pop("email", None)
         deleted = changes.pop("deleted", None)
+        if new_email is not None:  # checked first: a bad address must change nothing
+            self._check_new_email(user_id, new_email)
 
         def command() -> User:
             user = self.get_user(user_id)
@@ -99,13 +101,17 @@ class Users(IdentityBase):
     def delete_user(self, user_id: int) -> None:
         self.update_user(user_id, {"deleted": True})
 
-    def request_email_change(self, user_id: int, new_email: str) -> None:
+    def _check_new_email(self, user_id: int, new_email: str) -> str:
         email = normal_email(new_email)
         if not is_email(email):
             raise InvalidInputError("email is not a valid e-mail address")
         owner = self.owner_of("email", email)
         if owner is not None and owner != user_id:
             raise ConflictError("E-mail is already taken")
+        return email
+
+    def request_email_change(self, user_id: int, new_email: str) -> None:
+        email = self._check_new_email(user_id, new_email)
         token, code = new_token(f"{user_id}."), new_verification_code()
         user = self.get_user(user_id)
         user.request_email_change(email, token, code, self.now() + timedelta(hours=EMAIL_VERIFICATION_HOURS))
