@@ -204,8 +204,29 @@ def test_admin_reset_with_forced_change(api):
     )
     login = api.login(user["email"], "admin-chosen-1").json()
 
-    assert response.status_code == 200 and login["force_change"] is True
+    assert response.status_code == 200 and login["force_change"] is True and login["permissions"] == []
     assert api.outbox.to(user["email"], mail.PASSWORD_CHANGE)[-1].variables["changed_by"] == "root"
+
+
+def test_a_forced_change_allows_nothing_but_changing_the_password(api):
+    user = api.new_user(role="Admin")
+    api.client.post(
+        f"/auth/users/{user['id']}/admin_reset_password",
+        json={"new_password": "admin-chosen-1", "force_change": True},
+        headers=api.admin,
+    )
+    token = api.login(user["email"], "admin-chosen-1").json()["token"]
+
+    blocked = api.client.get("/auth/users", headers=api.bearer(token))
+    changed = api.client.post(
+        "/auth/change_password",
+        json={"current_password": "admin-chosen-1", "new_password": "my-own-password"},
+        headers=api.bearer(token),
+    )
+    after = api.login(user["email"], "my-own-password").json()
+
+    assert blocked.status_code == 403 and changed.status_code == 200
+    assert after["force_change"] is False and "admin" in after["permissions"]
 
 
 def test_resend_welcome_only_before_the_first_login(api):

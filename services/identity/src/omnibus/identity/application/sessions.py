@@ -168,8 +168,10 @@ class Sessions(Users):
         if session.impersonation_id is not None:
             start = int(self._impersonation(session.impersonation_id).impersonation_start.timestamp())
         # D20: a user who must use 2FA and has not enrolled gets a set-up-only session (no role, so no permission:
-        # enough to enrol, then refresh). Impersonation derives from the staff login (D32).
-        setup_only = session.impersonation_id is None and self.requires_2fa_setup(user)
+        # enough to enrol, then refresh); so does a user whose password an admin reset with ``force_change``, until
+        # they change it (which ends the session: they log in again). Impersonation derives from the staff login.
+        restricted = user.force_change or self.requires_2fa_setup(user)
+        setup_only = session.impersonation_id is None and restricted
         identity = Identity(
             user_id=user.user_id,
             roles=[] if setup_only else user.roles,
@@ -179,7 +181,8 @@ class Sessions(Users):
             impersonation_start=start,
         )
         access = {"user_id": user.user_id, "roles": [], "permissions": []} if setup_only else self.access_body(user)
-        return {"token": self.tokens.access_token(identity), **access, "requires_2fa_setup": setup_only}
+        requires_2fa = setup_only and self.requires_2fa_setup(user)
+        return {"token": self.tokens.access_token(identity), **access, "requires_2fa_setup": requires_2fa}
 
     def requires_2fa_setup(self, user: User) -> bool:
         """2FA is required (globally, or by one of the user's roles) and the user has not enabled it yet."""
