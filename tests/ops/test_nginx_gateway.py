@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from omnibus.contracts import ROUTES
 from omnibus.platform.cli import main
 from omnibus.platform.nginx import render_config
+from omnibus.platform.service import discover_services
 from omnibus.testing.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,6 +149,16 @@ def test_committed_compose_config_matches_the_route_table(tmp_path: Path) -> Non
 
     committed = REPO / "deploy" / "nginx" / "omnibus.conf"
     assert committed.read_text() == generated.read_text(), "run `omnibus gateway nginx -o deploy/nginx/omnibus.conf`"
+
+
+def test_the_compose_file_runs_and_scrapes_every_installed_service() -> None:
+    compose = yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text())
+    scrape = yaml.safe_load((REPO / "deploy" / "observability" / "prometheus.yml").read_text())
+    targets = {t for job in scrape["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+
+    for service in discover_services():
+        assert compose["services"][service]["command"] == [service]
+        assert {f"{service}:8000", f"{service}:9100"} <= targets
 
 
 def test_bad_upstreams_are_refused() -> None:

@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         metavar="SERVICE=URL",
-        help="a service's base URL (repeatable); without any, every service of the route table at --template",
+        help="a service's base URL (repeatable); without any, every installed service at --template",
     )
     nginx.add_argument("--template", default="http://{service}:8000", help="upstream URL of each service")
     nginx.add_argument("--listen", default="5000", help="nginx listen address (port or host:port)")
@@ -475,8 +475,8 @@ def _export(args: argparse.Namespace) -> int:
 def _gateway_nginx(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from omnibus.contracts import ROUTES
     from omnibus.platform.nginx import render_config
+    from omnibus.platform.service import discover_services
 
     if args.upstream:
         pairs = [item.partition("=") for item in args.upstream]
@@ -484,7 +484,7 @@ def _gateway_nginx(args: argparse.Namespace) -> int:
             raise SystemExit("--upstream takes SERVICE=URL")
         upstreams = {name: url for name, _, url in pairs}
     else:
-        upstreams = {r.service: args.template.format(service=r.service) for r in ROUTES}
+        upstreams = {name: args.template.format(service=name) for name in discover_services()}
     try:
         config = render_config(upstreams, listen=args.listen, runtime_dir=args.runtime_dir)
     except ValueError as error:
