@@ -1,6 +1,7 @@
 """Every version of every customers event ever stored still loads (omnibus.testing.stored_events)."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from eventsourcing.utils import get_topic
@@ -13,6 +14,21 @@ from omnibus.platform.eventstore import eventstore_env
 from omnibus.platform.settings import ServiceSettings
 from omnibus.testing.stored_events import check_stored_events
 
+SERVICE = {
+    "service_uuid": "sample-0001",
+    "service_name": "Mobile 10GB",
+    "service_type": "mobile",
+    "product_id": 3,
+    "retail_cost": Decimal("29.95"),
+    "service_active_date": datetime(2026, 1, 1, tzinfo=UTC),
+}
+TAG = {
+    "tag_text": "VIP",
+    "tag_hex_color": "ff8800",
+    "tag_link": None,
+    "tag_active_date": datetime(2026, 1, 1, tzinfo=UTC),
+    "tag_deactivate_date": datetime(2099, 1, 1, tzinfo=UTC),
+}
 SAMPLES = Path(__file__).parents[1] / "stored_events"
 CUSTOMER = {
     "customer_name": "Sample Pty Ltd",
@@ -38,6 +54,20 @@ def test_every_stored_event_version_still_loads() -> None:
         app.update_site(site.site_id, {"city": "Sydney"})
         app.remove_contact(contact.contact_id)
         app.remove_site(site.site_id)
+        service = app.create_service(customer.customer_id, "Active", SERVICE)
+        app.update_service(
+            service.service_id,
+            {"service_deactivate_date": datetime(2027, 1, 1, tzinfo=UTC), "service_visible_to_customer": False},
+        )
+        app.update_service(service.service_id, {}, status="Deactivated")
+        app.delete_service(service.service_id)
+        attribute = app.set_attribute(customer.customer_id, "router_model", "RB5009")
+        app.change_attribute_value(attribute.attribute_id, "RB4011")
+        app.remove_attribute(attribute.attribute_id)
+        tag = app.add_tag(customer.customer_id, TAG)
+        app.update_tag(tag.tag_id, {"tag_text": "VIP customer"})
+        app.remove_tag(tag.tag_id)
+        app.add_note(customer.customer_id, "Called about the invoice")
     recorded = app.store.select_notifications(1, 1000)
 
     assert {n.topic for n in recorded} >= {get_topic(cls) for cls in ALL_EVENTS}, "the scenario misses an event"

@@ -36,11 +36,12 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import customers, identity
+    from omnibus.contracts import charging, customers, identity
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
     registry.register(identity.PUBLISHED)
+    registry.register(charging.PUBLISHED)
     return registry
 
 

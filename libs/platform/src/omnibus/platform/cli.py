@@ -9,6 +9,7 @@ omnibus projections rebuild <service> <projection>
 omnibus dlq list|show|redrive <queue> ...   inspect dead letters, repair a body, send them back
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
 omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
+omnibus emulate <system> [...]    a local stand-in of an external system (e.g. `emulate cgrates --port 2080`)
 """
 
 import argparse
@@ -130,7 +131,20 @@ def _parser() -> argparse.ArgumentParser:
     nginx.add_argument("--runtime-dir", default=None, help="pid file, logs and temp files here; foreground")
     nginx.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
     nginx.set_defaults(handler=_gateway_nginx)
+    _add_emulators(commands.add_parser("emulate", help="local stand-ins of external systems").add_subparsers())
     return parser
+
+
+def _add_emulators(emulate: Any) -> None:
+    """``omnibus emulate <name>``: each stand-in registers under the ``omnibus.emulators`` entry points an object
+    with ``help``, ``add_arguments(parser)`` and ``run(args) -> int`` (ARCHITECTURE.md §10)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="omnibus.emulators"):
+        command = ep.load()
+        sub = emulate.add_parser(ep.name, help=getattr(command, "help", None))
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
 
 
 def _run(args: argparse.Namespace) -> int:

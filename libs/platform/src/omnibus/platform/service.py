@@ -18,10 +18,11 @@ from omnibus.platform import metrics
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.auth.directory import AccessDirectory, AccessDirectoryProjection
 from omnibus.platform.auth.directory import metadata as access_metadata
-from omnibus.platform.consumers import BusProjection, ProjectionConsumer
+from omnibus.platform.consumers import BusProjection, Reaction, source_consumers
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
 from omnibus.platform.messaging.bus import Bus
+from omnibus.platform.peers import Peers
 from omnibus.platform.projections import LocalProjectionRunner, Projection
 from omnibus.platform.readmodels import create_tables, read_position
 from omnibus.platform.relay import Outbound, OutboxRelay
@@ -32,10 +33,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Infrastructure:
-    """What services share in one process: the bus and the request authenticator."""
+    """What services share in one process: the bus, the request authenticator, and the way to other services."""
 
     bus: Bus
     authenticator: Authenticator
+    peers: Peers = field(default_factory=lambda: Peers(None))
 
 
 @dataclass
@@ -47,6 +49,7 @@ class ServiceParts:
     outbound: Outbound | None = None
     projections: Sequence[Projection] = ()
     bus_projections: Sequence[BusProjection] = ()
+    reactions: Sequence[Reaction] = ()
     metadata: Sequence[MetaData] = ()
     state: dict[str, Any] = field(default_factory=dict)
     seed_demo_data: Callable[[], None] | None = None
@@ -77,8 +80,8 @@ class ServiceRuntime:
             if parts.app is not None and parts.outbound is not None
             else None
         )
-        bus_projections = (*parts.bus_projections, AccessDirectoryProjection(self.directory))
-        self.consumers = [ProjectionConsumer(name, engine, p) for p in bus_projections]
+        access = AccessDirectoryProjection(self.directory)
+        self.consumers = source_consumers(name, engine, [*parts.bus_projections, access, *parts.reactions])
         self._tasks: list[asyncio.Task[None]] = []
         self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
         self._stored_positions = StoredPositions(engine, list(self.runners))
@@ -112,6 +115,7 @@ class ServiceRuntime:
             await asyncio.to_thread(self.parts.seed_demo_data)
 
     async def stop(self) -> None:
+        metrics.unwatch(self)
         if self.relay is not None:
             self.relay.stopping.set()
         for task in self._tasks:
