@@ -18,7 +18,7 @@ def signing_key(tmp_path: Path) -> SigningKey:
 @pytest.fixture
 def databases(postgres_url: str) -> Iterator[dict[str, str]]:
     """One fresh database per service, as in a deployment."""
-    names = {service: unique_name(f"e2e_{service}") for service in ("customers", "billing")}
+    names = {service: unique_name(f"e2e_{service}") for service in ("customers", "billing", "identity")}
     urls = {service: create_database(postgres_url, name) for service, name in names.items()}
     try:
         yield urls
@@ -32,6 +32,9 @@ def service_env(fresh_vhost: str, signing_key: SigningKey) -> dict[str, str]:
     return {
         "OMNIBUS_AMQP_URL": fresh_vhost,
         "OMNIBUS_JWT_PUBLIC_KEY_FILE": str(signing_key.public_pem),
+        "OMNIBUS_IDENTITY_SIGNING_KEY_FILE": str(signing_key.private_pem),
+        "OMNIBUS_IDENTITY_OUTBOX_FILE": str(signing_key.private_pem.parent / "outbox.jsonl"),
+        "OMNIBUS_IDENTITY_SECRET_KEY_FILE": str(signing_key.private_pem.parent / "identity-secret.key"),
         "OMNIBUS_LOG_LEVEL": "INFO",
     }
 

@@ -275,7 +275,7 @@ def test_a_pinned_api_key_from_a_listed_address_or_cidr_member_is_accepted(
 
 def test_an_api_key_lookup_is_asked_before_the_static_keys() -> None:
     stored = Principal(auth_method="api_key", permissions=frozenset({"view_product"}), api_key_id=17)
-    authenticator = Authenticator(config=CONFIG, api_key_lookup=lambda key: stored if key == "db-key" else None)
+    authenticator = Authenticator(config=CONFIG, api_key_lookup=lambda key, ip: stored if key == "db-key" else None)
 
     assert authenticator.authenticate(None, "db-key", None) is stored
     assert authenticator.authenticate(None, ADMIN_KEY, None).is_admin

@@ -36,10 +36,11 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import billing, charging, customers, provisioning
+    from omnibus.contracts import billing, charging, customers, identity, provisioning
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
+    registry.register(identity.PUBLISHED)
     registry.register(charging.PUBLISHED)
     registry.register(billing.PUBLISHED)
     registry.register(provisioning.PUBLISHED)

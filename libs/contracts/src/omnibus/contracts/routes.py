@@ -17,6 +17,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/auth", "identity"),
     Route("/2fa", "identity"),
     Route("/crm/api-keys", "identity"),
+    Route("/.well-known/jwks.json", "identity"),
     Route("/crm/customer", "customers"),
     Route("/crm/customers", "customers"),
     Route("/crm/contact", "customers"),

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, MetaData
 
 from omnibus.platform import metrics
 from omnibus.platform.auth.authenticator import Authenticator
+from omnibus.platform.auth.directory import AccessDirectory, AccessDirectoryProjection
+from omnibus.platform.auth.directory import metadata as access_metadata
 from omnibus.platform.consumers import BusProjection, Reaction, source_consumers
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
@@ -65,7 +67,9 @@ class ServiceRuntime:
         self.engine = engine
         self.parts = parts
         self.app = parts.app
-        create_tables(engine, *parts.metadata)
+        create_tables(engine, *parts.metadata, access_metadata)
+        # Every service keeps its own copy of identity's roles and API keys and checks them without calling it.
+        self.directory = AccessDirectory(engine)
         self.runners = {
             p.name: LocalProjectionRunner(parts.app, engine, p, batch_size=settings.projection_batch_size)
             for p in parts.projections
@@ -76,7 +80,8 @@ class ServiceRuntime:
             if parts.app is not None and parts.outbound is not None
             else None
         )
-        self.consumers = source_consumers(name, engine, [*parts.bus_projections, *parts.reactions])
+        access = AccessDirectoryProjection(self.directory)
+        self.consumers = source_consumers(name, engine, [*parts.bus_projections, access, *parts.reactions])
         self._tasks: list[asyncio.Task[None]] = []
         self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
         self._stored_positions = StoredPositions(engine, list(self.runners))
@@ -84,7 +89,7 @@ class ServiceRuntime:
             title=f"Omnibus {name}",
             service=name,
             routers=parts.routers,
-            authenticator=infra.authenticator,
+            authenticator=infra.authenticator.with_directory(self.directory),
             state={**parts.state, "runtime": self, "wait_projected": self.wait_projected, "readiness": [self.ready]},
         )
 

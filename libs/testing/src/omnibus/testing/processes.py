@@ -26,6 +26,12 @@ class SigningKey:
 
     def __init__(self, folder: Path) -> None:
         self.private = Ed25519PrivateKey.generate()
+        self.private_pem = folder / "jwt-private.pem"  # identity signs with it (OMNIBUS_IDENTITY_SIGNING_KEY_FILE)
+        self.private_pem.write_bytes(
+            self.private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         self.public_pem = folder / "jwt-public.pem"
         self.public_pem.write_bytes(
             self.private.public_key().public_bytes(

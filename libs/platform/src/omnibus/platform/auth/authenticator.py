@@ -4,13 +4,18 @@ JWTs are verified locally with identity's public key (PEM from settings, or its 
 when ``auth.jwt_algorithm: HS256`` (D28). Config API keys are compared in constant time; a key pinned to
 addresses is refused (403) from others. Whitelisted addresses act with their entry's roles (D12, D14).
 The client address is the socket peer; ``X-Forwarded-For`` is believed only from ``security.trusted_proxies``.
+
+Identity's UI-managed API keys and roles come from the service's local copy of identity's events (``directory``:
+``omnibus.platform.auth.directory``): keys are looked up there by hash before the config keys (D13), and role
+names in tokens resolve through identity's current role definitions, so a role change applies on the next request.
 """
 
+import copy
 import hmac
 import ipaddress
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import jwt
 
@@ -20,7 +25,15 @@ from omnibus.platform.crm_config import CrmConfig, IpNetwork, StaticApiKey
 
 log = logging.getLogger(__name__)
 
-ApiKeyLookup = Callable[[str], Principal | None]
+ApiKeyLookup = Callable[[str, str | None], Principal | None]
+
+
+class Directory(Protocol):
+    """Identity's roles and API keys as this service knows them (``omnibus.platform.auth.directory``)."""
+
+    def roles(self) -> Mapping[str, frozenset[str]]: ...
+
+    def lookup_api_key(self, presented: str, client_ip: str | None) -> Principal | None: ...
 
 
 class AuthenticationError(Exception):
@@ -47,10 +60,12 @@ class Authenticator:
         algorithms: Sequence[str] = ("EdDSA", "RS256"),
         issuer: str | None = None,
         api_key_lookup: ApiKeyLookup | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.config = config
         self.issuer = issuer
         self.api_key_lookup = api_key_lookup
+        self.directory = directory
         self._trusted_proxies = config.trusted_proxy_networks()
         if config.auth.jwt_algorithm.upper() == "HS256":
             if not config.jwt_secret:
@@ -62,6 +77,19 @@ class Authenticator:
             self._algorithms = [a for a in algorithms if a != "HS256"]  # never accept HMAC with a public key
         use_jwks = public_key is None and self._algorithms != ["HS256"]  # HS256 verifies with jwt_secret only
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url and use_jwks else None
+
+    def with_directory(self, directory: Directory) -> "Authenticator":
+        """The same authenticator, resolving keys and roles through one service's local directory."""
+        bound = copy.copy(self)
+        bound.directory = directory
+        if self.api_key_lookup is None:
+            bound.api_key_lookup = directory.lookup_api_key
+        return bound
+
+    def role_permissions(self, roles: Sequence[str]) -> frozenset[str]:
+        if self.directory is None:
+            return permissions_for_roles(roles)
+        return permissions_for_roles(roles, self.directory.roles())
 
     def client_ip(self, peer: str | None, forwarded_for: str | None) -> str | None:
         """The caller's address (D36): trust X-Forwarded-For only when the peer is a trusted proxy."""
@@ -84,18 +112,27 @@ class Authenticator:
         if entry is not None:
             return Principal(
                 auth_method="ip_whitelist",
-                permissions=permissions_for_roles(entry),
+                permissions=self.role_permissions(entry),
                 roles=entry,
                 client_ip=client_ip,
             )
         raise AuthenticationError("Authentication required: send a Bearer token or an X-API-KEY header")
 
-    def _from_jwt(self, token: str, client_ip: str | None) -> Principal:
+    def verify_step_up(self, token: str, user_id: int | None) -> dict[str, Any]:
+        """Claims of a step-up token (identity's ``/2fa/step-up``: a fresh second factor, 5 minutes) issued to
+        ``user_id``; AuthenticationError otherwise. Operations that need a second person's fresh 2FA (the
+        cell-broadcast approval) ask for it in the ``X-Step-Up-Token`` header."""
+        claims = self._decode(token)
+        if claims.get("token_type") != "step_up" or user_id is None or claims.get("sub") != str(user_id):
+            raise AuthenticationError("Invalid step-up token: a fresh second factor of this user is required")
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks is not None else self._key
             if key is None:
                 raise AuthenticationError("Bearer tokens are not accepted: no verification key is configured")
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=self._algorithms,
@@ -104,12 +141,16 @@ class Authenticator:
             )
         except (jwt.PyJWTError, ValueError) as error:
             raise AuthenticationError(f"Invalid or expired token: {error}") from None
+        return claims
+
+    def _from_jwt(self, token: str, client_ip: str | None) -> Principal:
+        claims = self._decode(token)
         if claims.get("token_type", "access") != "access":
             raise AuthenticationError("Invalid token: not an access token")
         if "permissions" in claims:
             permissions = resolve_permissions(_strings(claims["permissions"]))
         else:
-            permissions = permissions_for_roles(_strings(claims.get("roles", [])))
+            permissions = self.role_permissions(_strings(claims.get("roles", [])))
         return Principal(
             auth_method="jwt",
             permissions=permissions,
@@ -123,7 +164,7 @@ class Authenticator:
 
     def _from_api_key(self, presented: str, client_ip: str | None) -> Principal:
         if self.api_key_lookup is not None:
-            principal = self.api_key_lookup(presented)
+            principal = self.api_key_lookup(presented, client_ip)
             if principal is not None:
                 return principal
         match = self._static_key(presented)
@@ -134,7 +175,7 @@ class Authenticator:
             raise PermissionDenied(f"API key not allowed from {client_ip}")
         return Principal(
             auth_method="api_key",
-            permissions=permissions_for_roles(match.roles),
+            permissions=self.role_permissions(match.roles),
             roles=match.roles,
             api_key_id=match.label,
             client_ip=client_ip,

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -52,19 +53,47 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
+class Requirement:
+    """The dependency ``require`` returns; it names its permissions so tools (the permission-matrix test, docs)
+    can tell what every endpoint needs."""
+
+    def __init__(self, permission: str, own: str | None) -> None:
+        self.permission = permission
+        self.own = own
+        self.__name__ = f"require_{permission}"
+
+    def __call__(self, request: Request) -> Access:
+        principal = authenticate(request)
+        if principal.has(self.permission):
+            return Access(principal)
+        if self.own is not None and principal.has(self.own) and principal.customer_id is not None:
+            return Access(principal, own_customer_id=principal.customer_id)
+        raise PermissionDenied(f"Permission denied: requires {self.permission}")
+
+
+def require_step_up(request: Request) -> dict[str, Any]:
+    """Dependency: the caller also shows a step-up token of their own (``X-Step-Up-Token``, identity's
+    ``POST /2fa/step-up``), proving a second factor within the last 5 minutes."""
+    principal = authenticate(request)
+    token = request.headers.get("x-step-up-token")
+    if not token:
+        raise AuthenticationError("A step-up token is required (X-Step-Up-Token): confirm with your second factor")
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.verify_step_up(token, principal.user_id)
+
+
 def require(permission: str, *, own: str | None = None) -> Callable[[Request], Access]:
     """Dependency: the caller must hold ``permission`` (full access) or ``own`` (own customer's data only)."""
-
-    def dependency(request: Request) -> Access:
-        principal = authenticate(request)
-        if principal.has(permission):
-            return Access(principal)
-        if own is not None and principal.has(own) and principal.customer_id is not None:
-            return Access(principal, own_customer_id=principal.customer_id)
-        raise PermissionDenied(f"Permission denied: requires {permission}")
-
-    dependency.__name__ = f"require_{permission}"
-    return dependency
+    return Requirement(permission, own)
 
 
-__all__ = ["Access", "AuthenticationError", "NotVisible", "PermissionDenied", "authenticate", "require"]
+__all__ = [
+    "Access",
+    "AuthenticationError",
+    "NotVisible",
+    "PermissionDenied",
+    "Requirement",
+    "authenticate",
+    "require",
+    "require_step_up",
+]
