@@ -98,6 +98,38 @@ def test_an_expired_token_is_refused(authenticator: Authenticator) -> None:
         authenticator.authenticate(bearer(token), None, None)
 
 
+def test_a_verified_token_is_not_verified_again_until_it_expires(
+    authenticator: Authenticator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = eddsa_token(exp=int(time.time()) + 60)
+    first = authenticator.authenticate(bearer(token), None, None)
+    verifications: list[str] = []
+
+    def decode(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        verifications.append("decode")
+        raise jwt.ExpiredSignatureError("Signature has expired")
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    again = authenticator.authenticate(bearer(token), None, None)
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    with pytest.raises(AuthenticationError, match="expired"):
+        authenticator.authenticate(bearer(token), None, None)
+    assert (again.user_id, again.permissions) == (first.user_id, first.permissions)
+    assert verifications == ["decode"]  # not on the second request; again once it had expired
+
+
+def test_a_tampered_copy_of_a_verified_token_is_still_refused(authenticator: Authenticator) -> None:
+    token = eddsa_token()
+    authenticator.authenticate(bearer(token), None, None)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+
+    with pytest.raises(AuthenticationError):
+        authenticator.authenticate(bearer(forged), None, None)
+
+
 def test_a_token_without_exp_is_refused(authenticator: Authenticator) -> None:
     token = jwt.encode({"sub": "42", "permissions": ["admin"]}, SIGNING_KEY, algorithm="EdDSA")
 

@@ -14,6 +14,8 @@ import copy
 import hmac
 import ipaddress
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -24,6 +26,8 @@ from omnibus.platform.auth.roles import permissions_for_roles, resolve_permissio
 from omnibus.platform.crm_config import CrmConfig, IpNetwork, StaticApiKey
 
 log = logging.getLogger(__name__)
+
+VERIFIED_TOKENS = 10_000  # verified access tokens remembered per process
 
 ApiKeyLookup = Callable[[str, str | None], Principal | None]
 
@@ -77,6 +81,8 @@ class Authenticator:
             self._algorithms = [a for a in algorithms if a != "HS256"]  # never accept HMAC with a public key
         use_jwks = public_key is None and self._algorithms != ["HS256"]  # HS256 verifies with jwt_secret only
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url and use_jwks else None
+        self._verified: dict[str, dict[str, Any]] = {}  # token -> claims whose signature was checked
+        self._verified_lock = threading.Lock()
 
     def with_directory(self, directory: Directory) -> "Authenticator":
         """The same authenticator, resolving keys and roles through one service's local directory."""
@@ -128,6 +134,20 @@ class Authenticator:
         return claims
 
     def _decode(self, token: str) -> dict[str, Any]:
+        """Verified claims. A token seen before (the same bytes, signature included) is not verified again: a
+        client sends the same access token on every request for its 15 minutes, and an EdDSA verification costs
+        about 100 us. Only the expiry is checked again; roles are resolved per request by the caller."""
+        claims = self._verified.get(token)
+        if claims is not None and claims["exp"] > time.time():
+            return claims
+        claims = self._verify(token)
+        with self._verified_lock:
+            if len(self._verified) >= VERIFIED_TOKENS:
+                del self._verified[next(iter(self._verified))]  # the oldest entry
+            self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks is not None else self._key
             if key is None:
