@@ -36,10 +36,11 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import customers
+    from omnibus.contracts import catalog, customers
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
+    registry.register(catalog.PUBLISHED)
     return registry
 
 
