@@ -7,6 +7,7 @@ the stored events hold ciphertext only (encrypted at rest); published events car
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -96,6 +97,7 @@ class InventoryItem(Aggregate):
         sold_date: datetime
         from_state: str
         job_id: str | None
+        retail_cost: Decimal | None
 
     class Released(Aggregate.Event):
         inventory_id: int
@@ -106,6 +108,7 @@ class InventoryItem(Aggregate):
 
     class Reserved(Aggregate.Event):
         inventory_id: int
+        item: str
         job_id: str
 
     class ReservationReleased(Aggregate.Event):
@@ -134,6 +137,8 @@ class InventoryItem(Aggregate):
 
     item_state: str
     sold_date: datetime | None
+    retail_cost: Decimal | None
+    itemtext1: str | None
 
     def state(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (*UPDATABLE, "item_state", "customer_id", "service_id")}
@@ -243,6 +248,7 @@ class InventoryItem(Aggregate):
             sold_date=sold_date,
             from_state=self.item_state,
             job_id=job_id,
+            retail_cost=self.retail_cost,
         )
         return True
 
@@ -256,6 +262,7 @@ class InventoryItem(Aggregate):
         sold_date: datetime,
         from_state: str,
         job_id: str | None,
+        retail_cost: Decimal | None,
     ) -> None:
         self.item_state = "Assigned"
         self.customer_id = customer_id
@@ -275,11 +282,11 @@ class InventoryItem(Aggregate):
             return False
         if not self.available:
             raise NoStockError(f"Inventory item {self.inventory_id} is not available")
-        self._reserved(inventory_id=self.inventory_id, job_id=job_id)
+        self._reserved(inventory_id=self.inventory_id, item=self.item, job_id=job_id)
         return True
 
     @event(Reserved)
-    def _reserved(self, inventory_id: int, job_id: str) -> None:
+    def _reserved(self, inventory_id: int, item: str, job_id: str) -> None:
         self.reserved_for = job_id
 
     def release_reservation(self, job_id: str) -> bool:

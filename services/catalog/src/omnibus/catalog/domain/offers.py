@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 NEW_SERVICE_CATEGORIES = ("standalone", "bundle", "promo")  # promo is sold on its own (D55)
@@ -26,7 +26,7 @@ def is_offered(product: Mapping[str, Any], ctx: OfferContext) -> bool:
     """One product (a row or a state dict with the spec's field names) against the rules."""
     if not product["enabled"]:
         return False
-    start, end = product["available_from"], product["available_until"]
+    start, end = _utc(product["available_from"]), _utc(product["available_until"])
     if (start is not None and ctx.now < start) or (end is not None and ctx.now >= end):
         return False
     if ctx.self_care and not product["customer_can_purchase"]:
@@ -43,6 +43,11 @@ def is_offered(product: Mapping[str, Any], ctx: OfferContext) -> bool:
     if ctx.service_type is not None and product["service_type"] != ctx.service_type:
         return False
     return not relies_on or ctx.service_product_id in relies_on
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Rows from SQLite come back without a zone; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def offered(products: Iterable[Mapping[str, Any]], ctx: OfferContext) -> list[Mapping[str, Any]]:

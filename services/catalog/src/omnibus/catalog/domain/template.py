@@ -27,9 +27,11 @@ class InventoryTemplate(Aggregate):
     class Updated(Aggregate.Event):
         inventory_template_id: int
         changes: dict[str, Any]
+        state: dict[str, Any]  # the whole new state, which subscribers receive
 
     class Deleted(Aggregate.Event):
         inventory_template_id: int
+        item: str
 
     @event(Defined)
     def __init__(self, inventory_template_id: int, fields: dict[str, Any]) -> None:
@@ -44,6 +46,8 @@ class InventoryTemplate(Aggregate):
             setattr(self, name, value)
 
     item: str
+    wholesale_cost: Decimal
+    retail_cost: Decimal
 
     def state(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -53,20 +57,22 @@ class InventoryTemplate(Aggregate):
         real = {k: v for k, v in changes.items() if getattr(self, k) != v}
         _check({**self.state(), **real})
         if real:
-            self._updated(inventory_template_id=self.inventory_template_id, changes=real)
+            self._updated(
+                inventory_template_id=self.inventory_template_id, changes=real, state={**self.state(), **real}
+            )
         return sorted(real)
 
     @event(Updated)
-    def _updated(self, inventory_template_id: int, changes: dict[str, Any]) -> None:
+    def _updated(self, inventory_template_id: int, changes: dict[str, Any], state: dict[str, Any]) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
 
     def delete(self) -> None:
         if not self.deleted:
-            self._deleted(inventory_template_id=self.inventory_template_id)
+            self._deleted(inventory_template_id=self.inventory_template_id, item=self.item)
 
     @event(Deleted)
-    def _deleted(self, inventory_template_id: int) -> None:
+    def _deleted(self, inventory_template_id: int, item: str) -> None:
         self.deleted = True
 
     def slot_keys(self) -> dict[int, str]:
