@@ -83,6 +83,14 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
+    @staticmethod
+    def product_body(**overrides: Any) -> dict[str, Any]:
+        return product_body(**overrides)
+
+    @staticmethod
+    def template_body(**overrides: Any) -> dict[str, Any]:
+        return template_body(**overrides)
+
     def new_product(self, **overrides: Any) -> dict[str, Any]:
         return self.ok(self.put("/crm/product/", json=product_body(**overrides)))
 
