@@ -16,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from omnibus.catalog.domain import (
+    AlreadyAssignedError,
     CatalogError,
     DuplicateError,
     ImportNotFoundError,
@@ -211,7 +212,7 @@ class CatalogApp(ServiceApplication):
         state = changes.pop("item_state", None)
         reason = changes.pop("reason", None)
         owner = {k: changes.pop(k) for k in ("customer_id", "service_id") if k in changes}
-        wants_assignment = state == "Assigned" or (state is None and owner.get("customer_id") is not None)
+        wants_assignment = state == "Assigned"
         sold_date = changes.pop("sold_date", None) if wants_assignment else None
         sold_date = sold_date or now or datetime.now(UTC)
 
@@ -231,7 +232,11 @@ class CatalogApp(ServiceApplication):
                 )
             else:
                 if any(v is not None for v in owner.values()):
-                    raise CatalogError("customer_id and service_id are set only with item_state Assigned")
+                    same = all(getattr(item, k) == v for k, v in owner.items())
+                    if item.item_state == "Assigned" and not same:
+                        raise AlreadyAssignedError(f"Inventory item {inventory_id} is assigned to another service")
+                    if item.item_state != "Assigned":
+                        raise CatalogError("customer_id and service_id are set with item_state Assigned")
                 if state is not None:
                     item.change_state(state, reason=reason, force=force)
                 elif owner and item.item_state == "Assigned":

@@ -168,10 +168,10 @@ class ProductFields(BaseModel):
     allow_auto_renew: bool = False
     terms: Text = None
     features_list: Text = None
-    provisioning_play: Annotated[str | None, BeforeValidator(_play), Field(max_length=255)] = None
-    provisioning_json_vars: Annotated[str | None, BeforeValidator(_json_vars), Field(max_length=65535)] = None
-    deprovisioning_play: Annotated[str | None, BeforeValidator(_play), Field(max_length=255)] = None
-    deprovisioning_json_vars: Annotated[str | None, BeforeValidator(_json_vars), Field(max_length=65535)] = None
+    provisioning_play: Annotated[Annotated[str, Field(max_length=255)] | None, BeforeValidator(_play)] = None
+    provisioning_json_vars: Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)] = None
+    deprovisioning_play: Annotated[Annotated[str, Field(max_length=255)] | None, BeforeValidator(_play)] = None
+    deprovisioning_json_vars: Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)] = None
     inventory_items_list: Annotated[list[str], BeforeValidator(_type_names), Field(max_length=50)] = Field(
         default_factory=list
     )
@@ -197,7 +197,7 @@ class TemplateFields(BaseModel):
 
 
 _KeyText = Annotated[
-    str | None, BeforeValidator(_pattern(_KEY, "a key is lower-case letters, digits, _")), Field(max_length=64)
+    Annotated[str, Field(max_length=64)] | None, BeforeValidator(_pattern(_KEY, "a key is lower-case letters, digits, _"))
 ]
 TemplateCreate = create_model(  # type: ignore[call-overload]
     "TemplateCreate",
@@ -225,7 +225,7 @@ class ItemFields(BaseModel):
     plus_code: Annotated[str | None, Field(max_length=64)] = None
     latitude: Annotated[Decimal | None, BeforeValidator(_coordinate(90))] = None
     longitude: Annotated[Decimal | None, BeforeValidator(_coordinate(180))] = None
-    management_url: Annotated[str | None, BeforeValidator(_management_url), Field(max_length=1024)] = None
+    management_url: Annotated[Annotated[str, Field(max_length=1024)] | None, BeforeValidator(_management_url)] = None
     management_username: Text255 = None
     management_password: Text255 = None
     config_content: Annotated[str | None, Field(max_length=1_000_000)] = None
