@@ -317,10 +317,14 @@ class CatalogApp(ServiceApplication):
         return None
 
     def _try_reserve(self, job_id: str, item_type: str, inventory_id: int) -> InventoryItem | None:
-        """One attempt: None when the item is not available (taken meanwhile, wrong type, deleted)."""
-        held = self._held(job_id, item_type)
-        if held is not None:
-            return held
+        """One attempt: None when the item is not available (taken meanwhile, wrong type, deleted).
+
+        The job's reservation record is loaded once: if another delivery of the same job saves first, this save
+        conflicts on the record's version and the retry answers that delivery's item.
+        """
+        reservation = self._find(_reservation_id(job_id, item_type), Reservation)
+        if reservation is not None and reservation.active:
+            return self.get_item(reservation.inventory_id)
         try:
             item = self.get_item(inventory_id)
         except ItemNotFoundError:
@@ -331,7 +335,6 @@ class CatalogApp(ServiceApplication):
             item.reserve(job_id)
         except NoStockError:
             return None
-        reservation = self._find(_reservation_id(job_id, item_type), Reservation)
         if reservation is None:
             reservation = Reservation(
                 id=_reservation_id(job_id, item_type), job_id=job_id, item=item_type, inventory_id=inventory_id
