@@ -60,7 +60,9 @@ class Api:
             claims["customer_id"] = customer_id
         return {"Authorization": f"Bearer {jwt.encode(claims, self.signing_key, algorithm='EdDSA')}"}
 
-    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """A request as an admin user unless ``headers`` carry other credentials."""
         return self.client.request(method, path, headers=self.auth("admin") if headers is None else headers, **kwargs)
 
@@ -236,4 +238,3 @@ def api_on_each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     url = f"sqlite:///{tmp_path}" if request.param == "sqlite" else request.getfixturevalue("fresh_database")
     with running_api(url, tmp_path) as running:
         yield running
-

@@ -112,7 +112,14 @@ def test_include_disabled_is_for_product_editors(api: Any) -> None:
     viewer = api.auth("view_product")
 
     assert api.get("/crm/product/paginated", params={"include_disabled": "true"}, headers=viewer).status_code == 403
-    assert api.get("/crm/product/paginated", params={"include_disabled": "true"}, headers=api.auth("view_product", "update_product")).status_code == 200
+    assert (
+        api.get(
+            "/crm/product/paginated",
+            params={"include_disabled": "true"},
+            headers=api.auth("view_product", "update_product"),
+        ).status_code
+        == 200
+    )
 
 
 def test_self_care_users_cannot_see_inventory_or_change_products(api: Any, ids: dict[str, Any]) -> None:

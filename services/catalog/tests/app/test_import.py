@@ -64,7 +64,9 @@ def test_importing_the_same_file_again_changes_nothing(api: Any) -> None:
 
 def test_a_json_import_and_its_progress(api: Any) -> None:
     sim = api.new_template(item="SIM Card")
-    rows = [{"iccid": f"89440000000000{n:05d}", "imsi": f"2341500000{n:05d}", "item_state": "In Stock"} for n in range(250)]
+    rows = [
+        {"iccid": f"89440000000000{n:05d}", "imsi": f"2341500000{n:05d}", "item_state": "In Stock"} for n in range(250)
+    ]
 
     started = _import(api, sim["inventory_template_id"], json.dumps({"items": rows}), "application/json")
 
@@ -113,7 +115,10 @@ def test_unreadable_files_are_refused_whole(api: Any, body: Any, content_type: s
 
 def test_an_import_needs_a_known_template(api: Any) -> None:
     assert _import(api, 999, "ICCID\n8944000000000000001\n").status_code == 404
-    assert api.post("/crm/inventory/import", content=b"x", headers={**api.auth("admin"), "Content-Type": CSV}).status_code == 400
+    assert (
+        api.post("/crm/inventory/import", content=b"x", headers={**api.auth("admin"), "Content-Type": CSV}).status_code
+        == 400
+    )
     assert api.get("/crm/inventory/import/999").status_code == 404
 
 

@@ -27,7 +27,13 @@ def test_a_template_is_created_read_listed_and_updated(api: Any) -> None:
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"item": ""}, {"itemtext1_key": "Bad Key"}, {"itemtext21_label": "x"}, {"retail_cost": -1}, {"itemtext2_key": "iccid"}],
+    [
+        {"item": ""},
+        {"itemtext1_key": "Bad Key"},
+        {"itemtext21_label": "x"},
+        {"retail_cost": -1},
+        {"itemtext2_key": "iccid"},
+    ],
 )
 def test_bad_templates_are_refused(api: Any, overrides: dict[str, Any]) -> None:
     response = api.put("/crm/inventory_template/", json=api.template_body(**overrides))
@@ -102,7 +108,10 @@ def test_an_esim_lpa_string_is_kept_and_recognised(api: Any, sim: dict[str, Any]
 
     assert (item["management_url"], item["management_url_kind"]) == (lpa, "lpa")
     assert cpe["management_url_kind"] == "url"
-    bad = api.put("/crm/inventory/", json={"inventory_template_id": sim["inventory_template_id"], "itemtext1": "1", "management_url": "LPA:bad"})
+    bad = api.put(
+        "/crm/inventory/",
+        json={"inventory_template_id": sim["inventory_template_id"], "itemtext1": "1", "management_url": "LPA:bad"},
+    )
     assert bad.status_code == 400
 
 
@@ -123,9 +132,7 @@ def test_an_esim_lpa_string_is_kept_and_recognised(api: Any, sim: dict[str, Any]
         {"itemtext1": "x" * 513},
     ],
 )
-def test_bad_items_are_refused_and_nothing_is_created(
-    api: Any, sim: dict[str, Any], overrides: dict[str, Any]
-) -> None:
+def test_bad_items_are_refused_and_nothing_is_created(api: Any, sim: dict[str, Any], overrides: dict[str, Any]) -> None:
     body = {"inventory_template_id": sim["inventory_template_id"], "itemtext1": "8961", **overrides}
 
     response = api.put("/crm/inventory/", json=body)
@@ -138,7 +145,12 @@ def test_itemtext1_is_unique_per_type(api: Any, sim: dict[str, Any]) -> None:
     other = api.new_template(item="Phone Number")
     api.new_item(sim["inventory_template_id"], itemtext1="+61412345678")
 
-    assert api.put("/crm/inventory/", json={"inventory_template_id": sim["inventory_template_id"], "itemtext1": "+61412345678"}).status_code == 409
+    assert (
+        api.put(
+            "/crm/inventory/", json={"inventory_template_id": sim["inventory_template_id"], "itemtext1": "+61412345678"}
+        ).status_code
+        == 409
+    )
     assert api.new_item(other["inventory_template_id"], itemtext1="+61412345678")["item"] == "Phone Number"
 
 
@@ -185,7 +197,9 @@ def test_an_explicit_sold_date_is_kept(api: Any, sim: dict[str, Any]) -> None:
         ("Decommissioned", {"item_state": "In Stock"}),
     ],
 )
-def test_forbidden_transitions_are_400_over_http(api: Any, sim: dict[str, Any], start: str, body: dict[str, Any]) -> None:
+def test_forbidden_transitions_are_400_over_http(
+    api: Any, sim: dict[str, Any], start: str, body: dict[str, Any]
+) -> None:
     item = _item_in(api, sim, start)
     path = f"/crm/inventory/inventory_id/{item['inventory_id']}"
 
@@ -200,7 +214,9 @@ def test_admin_may_force_a_transition_others_may_not(api: Any, sim: dict[str, An
     item = _item_in(api, sim, "Used")
     path = f"/crm/inventory/inventory_id/{item['inventory_id']}"
 
-    refused = api.patch(path, params={"force": "true"}, json={"item_state": "In Stock"}, headers=api.auth("update_inventory"))
+    refused = api.patch(
+        path, params={"force": "true"}, json={"item_state": "In Stock"}, headers=api.auth("update_inventory")
+    )
     forced = api.ok(api.patch(path, params={"force": "true"}, json={"item_state": "In Stock"}))
 
     assert refused.status_code == 403

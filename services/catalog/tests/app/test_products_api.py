@@ -153,7 +153,9 @@ def test_the_paginated_list_pages_filters_and_searches(api: Any) -> None:
     for n in range(5):
         api.new_product(product_name=f"Plan {n}", category="addon" if n % 2 else "standalone")
 
-    page = api.ok(api.get("/crm/product/paginated", params={"page": 2, "per_page": 2, "sort": "product_id", "order": "asc"}))
+    page = api.ok(
+        api.get("/crm/product/paginated", params={"page": 2, "per_page": 2, "sort": "product_id", "order": "asc"})
+    )
     addons = api.ok(api.get("/crm/product/paginated", params={"filters": json.dumps({"category": ["addon"]})}))
     found = api.ok(api.get("/crm/product/", params={"search": "plan 3"}))
 
@@ -212,7 +214,9 @@ def test_add_on_offers_follow_the_service(api: Any) -> None:
     api.new_product(product_name="Other plan add-on", category="addon", service_type="mobile", relies_on_list=[999])
 
     offered = api.ok(
-        api.get("/crm/product/available", params={"customer_type": "Individual", "service_product_id": plan["product_id"]})
+        api.get(
+            "/crm/product/available", params={"customer_type": "Individual", "service_product_id": plan["product_id"]}
+        )
     )
 
     assert [p["product_id"] for p in offered] == [boost["product_id"]]
@@ -254,4 +258,3 @@ def test_product_events_are_published(api: Any) -> None:
     assert body["inventory_items_list"] == ["SIM Card", "Mobile Number"]
     assert json.loads(updated.body)["changed_fields"] == ["comment"]
     assert json.loads(cloned.body)["source_product_id"] == product["product_id"]
-

@@ -45,7 +45,9 @@ def test_no_stock_is_a_conflict(api: Any) -> None:
     assert response.status_code == 409 and response.json()["code"] == "no_stock"
 
 
-@pytest.mark.parametrize("body", [{}, {"job_id": "", "item": "SIM Card"}, {"job_id": "j"}, {"job_id": "j", "item": "x", "inventory_id": 0}])
+@pytest.mark.parametrize(
+    "body", [{}, {"job_id": "", "item": "SIM Card"}, {"job_id": "j"}, {"job_id": "j", "item": "x", "inventory_id": 0}]
+)
 def test_bad_reservations_are_400(api: Any, body: dict[str, Any]) -> None:
     assert api.post("/crm/inventory/reserve", json=body).status_code == 400
 

@@ -53,7 +53,10 @@ def test_a_password_change_is_published_as_a_flag() -> None:
 
 def test_a_clone_is_published_as_product_cloned() -> None:
     product = Product(
-        id=uuid.uuid4(), product_id=2, fields={"product_name": "A_clone", "product_slug": "a_clone"}, source_product_id=1
+        id=uuid.uuid4(),
+        product_id=2,
+        fields={"product_name": "A_clone", "product_slug": "a_clone"},
+        source_product_id=1,
     )
 
     published = to_integration(product.collect_events()[0])

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -153,21 +153,12 @@ def batches(
         yield good, rejected
 
 
-def run_import(
-    app: CatalogApp,
-    import_id: int,
-    lines: list[tuple[int, dict[str, Any]]],
-    batch_size: int,
-    on_batch: Callable[[], None] | None = None,
-) -> None:
+def run_import(app: CatalogApp, import_id: int, lines: list[tuple[int, dict[str, Any]]], batch_size: int) -> None:
     """Validate and store every line, one batch (and one progress event) at a time; then finish the import."""
     try:
         job = app.get_import(import_id)
         validator = LineValidator(app.get_template(job.inventory_template_id))
-        for good, rejected in batches(lines, validator, batch_size):
-            app.import_batch(import_id, good, rejected)
-            if on_batch is not None:
-                on_batch()
+        app.import_batches(import_id, batches(lines, validator, batch_size))
     except Exception as error:
         app.finish_import(import_id, error=f"{type(error).__name__}: {error}")
         raise

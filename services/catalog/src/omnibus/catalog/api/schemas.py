@@ -169,9 +169,13 @@ class ProductFields(BaseModel):
     terms: Text = None
     features_list: Text = None
     provisioning_play: Annotated[Annotated[str, Field(max_length=255)] | None, BeforeValidator(_play)] = None
-    provisioning_json_vars: Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)] = None
+    provisioning_json_vars: Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)] = (
+        None
+    )
     deprovisioning_play: Annotated[Annotated[str, Field(max_length=255)] | None, BeforeValidator(_play)] = None
-    deprovisioning_json_vars: Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)] = None
+    deprovisioning_json_vars: Annotated[Annotated[str, Field(max_length=65535)] | None, BeforeValidator(_json_vars)] = (
+        None
+    )
     inventory_items_list: Annotated[list[str], BeforeValidator(_type_names), Field(max_length=50)] = Field(
         default_factory=list
     )
@@ -197,7 +201,8 @@ class TemplateFields(BaseModel):
 
 
 _KeyText = Annotated[
-    Annotated[str, Field(max_length=64)] | None, BeforeValidator(_pattern(_KEY, "a key is lower-case letters, digits, _"))
+    Annotated[str, Field(max_length=64)] | None,
+    BeforeValidator(_pattern(_KEY, "a key is lower-case letters, digits, _")),
 ]
 TemplateCreate = create_model(  # type: ignore[call-overload]
     "TemplateCreate",

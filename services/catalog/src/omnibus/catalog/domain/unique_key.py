@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
 
 class UniqueKey(Aggregate):
@@ -30,6 +31,19 @@ class UniqueKey(Aggregate):
         self.kind = kind
         self.value = value
         self.owner: int | None = owner
+
+    @classmethod
+    def claim_event(cls, *, id: UUID, kind: str, value: str, owner: int) -> UniqueKey.Claimed:
+        """The event that creates a key, without building the aggregate (bulk imports)."""
+        return cls.Claimed(
+            originator_id=id,
+            originator_version=1,
+            timestamp=cls.Claimed.create_timestamp(),
+            originator_topic=get_topic(cls),
+            kind=kind,
+            value=value,
+            owner=owner,
+        )
 
     def claim(self, owner: int) -> bool:
         """Claim a released key; False when another owner holds it (True when this owner already does)."""

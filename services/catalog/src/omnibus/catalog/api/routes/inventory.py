@@ -1,6 +1,7 @@
 """Inventory item endpoints (catalog.md §3, §4): CRUD, lists and picker, stock, reservation, bulk import."""
 
 import asyncio
+import contextvars
 import logging
 import threading
 from typing import Annotated, Any
@@ -168,8 +169,12 @@ async def import_items(
         raise ApiError(400, "bad_import_file", str(error)) from None
     job = app.begin_import(inventory_template_id, len(lines), "csv" if content_type == "text/csv" else "json")
     batch_size = request.app.state.catalog_import_batch_size
+    context = contextvars.copy_context()  # the import's events carry this request's actor and correlation id
     worker = threading.Thread(
-        target=_run_quietly, args=(app, job.import_id, lines, batch_size), name=f"import-{job.import_id}", daemon=True
+        target=context.run,
+        args=(_run_quietly, app, job.import_id, lines, batch_size),
+        name=f"import-{job.import_id}",
+        daemon=True,
     )
     worker.start()
     if wait:
