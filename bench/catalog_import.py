@@ -54,7 +54,9 @@ def raw_insert(url: str, payload: bytes) -> dict[str, Any]:
     with psycopg.connect(url) as conn:
         for start in range(0, len(rows), BATCH):
             with conn.cursor() as cur:
-                cur.executemany("INSERT INTO raw_sims (iccid, imsi, ki) VALUES (%s, %s, %s)", rows[start : start + BATCH])
+                cur.executemany(
+                    "INSERT INTO raw_sims (iccid, imsi, ki) VALUES (%s, %s, %s)", rows[start : start + BATCH]
+                )
             conn.commit()
     seconds = time.perf_counter() - started
     c.log(f"raw INSERT: {len(rows):,} rows in {seconds:.2f}s = {len(rows) / seconds:,.0f} rows/s")

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import jwt
@@ -42,6 +42,8 @@ CRM_CONFIG = {"api_keys": {ADMIN_KEY: {"roles": ["admin"], "description": "autom
 
 @dataclass
 class Api:
+    admin_key: ClassVar[str] = ADMIN_KEY  # config API key with role admin
+
     client: TestClient
     bus: InMemoryBus
     signing_key: Ed25519PrivateKey
@@ -237,4 +239,11 @@ def api(tmp_path: Path) -> Iterator[Api]:
 def api_on_each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     url = f"sqlite:///{tmp_path}" if request.param == "sqlite" else request.getfixturevalue("fresh_database")
     with running_api(url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def pg_api(fresh_database: str, tmp_path: Path) -> Iterator[Api]:
+    """The service on a fresh PostgreSQL database (integration tests)."""
+    with running_api(fresh_database, tmp_path) as running:
         yield running

@@ -102,9 +102,7 @@ def test_the_documented_roles_reach_the_catalog(api: Any, role: str, path: str, 
 
 
 def test_an_api_key_from_the_config_works(api: Any) -> None:
-    from ..conftest import ADMIN_KEY
-
-    assert api.client.get("/crm/product/", headers={"X-API-KEY": ADMIN_KEY}).status_code == 200
+    assert api.client.get("/crm/product/", headers={"X-API-KEY": api.admin_key}).status_code == 200
     assert api.client.get("/crm/product/", headers={"X-API-KEY": "wrong" * 8}).status_code == 401
 
 

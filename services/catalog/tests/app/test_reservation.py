@@ -1,16 +1,12 @@
 """Reservation for provisioning: one job per item, idempotent by job id, also under concurrency (PostgreSQL)."""
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from omnibus.catalog.domain import NoStockError
-
-from ..conftest import Api, running_api
 
 
 def test_a_job_reserves_an_available_item_and_a_retry_gets_the_same(api: Any) -> None:
@@ -96,14 +92,8 @@ def test_a_reserved_item_is_not_assigned_by_a_plain_patch(api: Any) -> None:
     assert response.status_code == 409
 
 
-@pytest.fixture
-def pg_api(fresh_database: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(fresh_database, tmp_path) as running:
-        yield running
-
-
 @pytest.mark.integration
-def test_fifty_concurrent_reservations_of_the_last_ten_items_give_exactly_ten(pg_api: Api) -> None:
+def test_fifty_concurrent_reservations_of_the_last_ten_items_give_exactly_ten(pg_api: Any) -> None:
     app = pg_api.app
     template = app.define_template({"item": "SIM Card"})
     for n in range(10):
@@ -129,7 +119,7 @@ def test_fifty_concurrent_reservations_of_the_last_ten_items_give_exactly_ten(pg
 
 
 @pytest.mark.integration
-def test_a_redelivered_reservation_racing_itself_holds_one_item(pg_api: Api) -> None:
+def test_a_redelivered_reservation_racing_itself_holds_one_item(pg_api: Any) -> None:
     app = pg_api.app
     template = app.define_template({"item": "SIM Card"})
     for n in range(5):
@@ -150,7 +140,7 @@ def test_a_redelivered_reservation_racing_itself_holds_one_item(pg_api: Api) -> 
 
 
 @pytest.mark.integration
-def test_fifty_concurrent_http_reservations_of_one_chosen_item_give_one(pg_api: Api) -> None:
+def test_fifty_concurrent_http_reservations_of_one_chosen_item_give_one(pg_api: Any) -> None:
     template = pg_api.new_template(item="SIM Card")
     item = pg_api.new_item(template["inventory_template_id"])
     start = threading.Barrier(50)
