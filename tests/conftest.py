@@ -18,7 +18,7 @@ def signing_key(tmp_path: Path) -> SigningKey:
 @pytest.fixture
 def databases(postgres_url: str) -> Iterator[dict[str, str]]:
     """One fresh database per service, as in a deployment."""
-    names = {service: unique_name(f"e2e_{service}") for service in ("customers", "billing")}
+    names = {service: unique_name(f"e2e_{service}") for service in ("customers", "billing", "catalog")}
     urls = {service: create_database(postgres_url, name) for service, name in names.items()}
     try:
         yield urls
@@ -33,6 +33,7 @@ def service_env(fresh_vhost: str, signing_key: SigningKey) -> dict[str, str]:
         "OMNIBUS_AMQP_URL": fresh_vhost,
         "OMNIBUS_JWT_PUBLIC_KEY_FILE": str(signing_key.public_pem),
         "OMNIBUS_LOG_LEVEL": "INFO",
+        "OMNIBUS_CATALOG_SECRET_KEY_FILE": str(signing_key.public_pem.parent / "catalog-secret.key"),
     }
 
 
