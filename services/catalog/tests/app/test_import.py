@@ -133,3 +133,36 @@ def test_importing_needs_create_inventory(api: Any) -> None:
     )
 
     assert response.status_code == 403
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "memory":
+        return "memory://"
+    return f"sqlite:///{tmp_path}" if request.param == "sqlite" else request.getfixturevalue("fresh_database")
+
+
+def test_a_key_taken_behind_the_read_models_back_is_skipped_not_duplicated(store_url: str) -> None:
+    from omnibus.catalog.application import CatalogApp
+    from omnibus.catalog.importing import parse_lines, run_import
+    from omnibus.catalog.secrets import SecretBox
+    from omnibus.platform.eventstore import eventstore_env
+    from omnibus.platform.settings import ServiceSettings
+
+    settings = ServiceSettings(database_url=store_url).for_service("catalog")
+    app = CatalogApp(env=eventstore_env(settings, "catalog"), box=SecretBox.from_text(SecretBox.new_key()), stock=None)
+    try:
+        template = app.define_template({"item": "SIM Card", "itemtext1_key": "iccid"})
+        taken = app.create_item(template.inventory_template_id, {"itemtext1": "8944000000000000002"})
+        lines = parse_lines(b"ICCID\n8944000000000000001\n8944000000000000002\n8944000000000000003\n", "csv")
+        job = app.begin_import(template.inventory_template_id, len(lines), "csv")
+
+        run_import(app, job.import_id, lines, batch_size=10)
+
+        report = app.get_import(job.import_id)
+        assert (report.status, report.imported, report.skipped) == ("completed", 2, 1)
+        stored = [n for n in app.read_notifications(0, 100) if n.topic.endswith("InventoryItem.Created")]
+        assert len(stored) == 3  # the one created by hand and two imported
+        assert app.get_item(taken.inventory_id).itemtext1 == "8944000000000000002"
+    finally:
+        app.close()
