@@ -163,11 +163,12 @@ async def import_items(
     payload = await request.body()
     if len(payload) > MAX_IMPORT_BYTES:
         raise ApiError(413, "too_large", f"Import files are limited to {MAX_IMPORT_BYTES // (1024 * 1024)} MiB")
+    source_format = "csv" if content_type == "text/csv" else "json"
     try:
-        lines = parse_lines(payload, "csv" if content_type == "text/csv" else "json")
+        lines = await asyncio.to_thread(parse_lines, payload, source_format)
     except ImportFormatError as error:
         raise ApiError(400, "bad_import_file", str(error)) from None
-    job = app.begin_import(inventory_template_id, len(lines), "csv" if content_type == "text/csv" else "json")
+    job = await asyncio.to_thread(app.begin_import, inventory_template_id, len(lines), source_format)
     batch_size = request.app.state.catalog_import_batch_size
     context = contextvars.copy_context()  # the import's events carry this request's actor and correlation id
     worker = threading.Thread(
@@ -180,7 +181,7 @@ async def import_items(
     if wait:
         while worker.is_alive():
             await asyncio.sleep(0.05)
-        return import_view(app.get_import(job.import_id))
+        return import_view(await asyncio.to_thread(app.get_import, job.import_id))
     response.status_code = 202
     return import_view(job)
 
