@@ -6,6 +6,7 @@ Uniqueness (product slug, template name, an item's ``itemtext1`` within its temp
 
 from __future__ import annotations
 
+import contextvars
 import random
 import uuid
 from collections.abc import Iterable, Sequence
@@ -421,7 +422,8 @@ class CatalogApp(ServiceApplication):
                 prepared = self._prepare_batch(template, good)
                 if pending is not None:
                     job = pending.result()
-                pending = saver.submit(self._store_batch, job, prepared, len(good), rejected)
+                context = contextvars.copy_context()  # the progress events carry the request's actor too
+                pending = saver.submit(context.run, self._store_batch, job, prepared, len(good), rejected)
             if pending is not None:
                 pending.result()
 
