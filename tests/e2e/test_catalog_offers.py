@@ -1,12 +1,19 @@
 """Journeys: a customer created in the customers service decides the catalog's offers (its account type travels
 over RabbitMQ); inventory is reserved once per provisioning job and assigned to the service (real processes)."""
 
+import asyncio
+import json
+
+import aio_pika
 import httpx
 import pytest
 
+from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+AUDIT_QUEUE = "test.catalog.audit"
+http = httpx.Client(timeout=30)  # a loaded CI machine can take more than httpx's default 5 s
 
 
 def test_a_business_customer_is_offered_business_products(launch, signing_key) -> None:
@@ -18,9 +25,9 @@ def test_a_business_customer_is_offered_business_products(launch, signing_key) -
         {"product_name": "Home fibre", "product_slug": "home-fibre", "business": False, "residential": True},
     ]
     for plan in plans:
-        assert httpx.put(f"{catalog.url}/crm/product/", json=plan, headers=headers).status_code == 200
+        assert http.put(f"{catalog.url}/crm/product/", json=plan, headers=headers).status_code == 200
 
-    created = httpx.put(
+    created = http.put(
         f"{customers.url}/crm/customer/",
         json={"customer_name": "Omnitouch Pty Ltd", "customer_account_type": "Business"},
         headers=headers,
@@ -29,7 +36,7 @@ def test_a_business_customer_is_offered_business_products(launch, signing_key) -
     customer_id = created.json()["customer_id"]
 
     def offered() -> list[str]:
-        response = httpx.get(
+        response = http.get(
             f"{catalog.url}/crm/product/available", params={"customer_id": customer_id}, headers=headers
         )
         assert response.status_code == 200, response.text
@@ -41,20 +48,20 @@ def test_a_business_customer_is_offered_business_products(launch, signing_key) -
 def test_inventory_is_reserved_once_and_assigned_to_the_service(launch, signing_key) -> None:
     catalog = launch("catalog")
     headers = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}
-    template = httpx.put(
+    template = http.put(
         f"{catalog.url}/crm/inventory_template/", json={"item": "SIM Card", "itemtext1_key": "iccid"}, headers=headers
     ).json()
-    item = httpx.put(
+    item = http.put(
         f"{catalog.url}/crm/inventory/",
         json={"inventory_template_id": template["inventory_template_id"], "itemtext1": "8944000000000000001"},
         headers=headers,
     ).json()
     reserve = {"job_id": "provision-456", "item": "SIM Card"}
 
-    first = httpx.post(f"{catalog.url}/crm/inventory/reserve", json=reserve, headers=headers)
-    redelivered = httpx.post(f"{catalog.url}/crm/inventory/reserve", json=reserve, headers=headers)
-    other_job = httpx.post(f"{catalog.url}/crm/inventory/reserve", json={**reserve, "job_id": "p-9"}, headers=headers)
-    assigned = httpx.post(
+    first = http.post(f"{catalog.url}/crm/inventory/reserve", json=reserve, headers=headers)
+    redelivered = http.post(f"{catalog.url}/crm/inventory/reserve", json=reserve, headers=headers)
+    other_job = http.post(f"{catalog.url}/crm/inventory/reserve", json={**reserve, "job_id": "p-9"}, headers=headers)
+    assigned = http.post(
         f"{catalog.url}/crm/inventory/inventory_id/{item['inventory_id']}/assign_reserved",
         json={"job_id": "provision-456", "customer_id": 123, "service_id": 77},
         headers=headers,
@@ -63,5 +70,63 @@ def test_inventory_is_reserved_once_and_assigned_to_the_service(launch, signing_
     assert first.json()["inventory_id"] == redelivered.json()["inventory_id"] == item["inventory_id"]
     assert other_job.status_code == 409
     assert assigned.status_code == 200 and assigned.json()["item_state"] == "Assigned"
-    listed = httpx.get(f"{catalog.url}/crm/inventory/customer_id/123", headers=headers).json()
+    listed = http.get(f"{catalog.url}/crm/inventory/customer_id/123", headers=headers).json()
     assert [i["inventory_id"] for i in listed["data"]] == [item["inventory_id"]]
+
+
+def test_inventory_events_reach_rabbitmq_without_secrets(launch, signing_key, service_env) -> None:
+    amqp_url = service_env["OMNIBUS_AMQP_URL"]
+    asyncio.run(_declare_queue(amqp_url))
+    catalog = launch("catalog")
+    headers = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}
+    template = http.put(
+        f"{catalog.url}/crm/inventory_template/",
+        json={"item": "SIM Card", "itemtext1_key": "iccid", "itemtext2_key": "ki"},
+        headers=headers,
+    ).json()
+    ki = "00112233445566778899aabbccddeeff"
+
+    created = http.put(
+        f"{catalog.url}/crm/inventory/",
+        json={
+            "inventory_template_id": template["inventory_template_id"],
+            "itemtext1": "8944000000000000001",
+            "itemtext2": ki,
+            "management_password": "s3cret",
+        },
+        headers=headers,
+    )
+
+    assert created.status_code == 200, created.text
+
+    def published() -> list[aio_pika.abc.AbstractIncomingMessage]:
+        messages = asyncio.run(_drain(amqp_url))
+        keys = [m.routing_key for m in messages]
+        assert "catalog.InventoryItemCreated" in keys, keys
+        return messages
+
+    messages = eventually(published, timeout=20)
+    assert [m.routing_key for m in messages] == ["catalog.InventoryTemplateDefined", "catalog.InventoryItemCreated"]
+    body = b"".join(m.body for m in messages)
+    assert ki.encode() not in body and b"s3cret" not in body
+    assert json.loads(messages[1].body)["itemtext1"] == "8944000000000000001"
+
+
+async def _declare_queue(amqp_url: str) -> None:
+    bus = RabbitMQBus(amqp_url)
+    await bus.start()
+    try:
+        await bus.declare_queue(AUDIT_QUEUE, ["catalog.#"])
+    finally:
+        await bus.close()
+
+
+async def _drain(amqp_url: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    connection = await aio_pika.connect(amqp_url)
+    messages = []
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(AUDIT_QUEUE)
+        while (message := await queue.get(no_ack=False, fail=False)) is not None:
+            messages.append(message)
+    return messages
