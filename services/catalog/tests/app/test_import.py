@@ -50,7 +50,8 @@ def test_a_file_with_bad_lines_imports_the_good_ones_and_reports_the_others(api_
     assert items[0]["wholesale_cost"] == 2.5 and items[2]["item_location"] == "Warehouse B"
 
 
-def test_importing_the_same_file_again_changes_nothing(api: Any) -> None:
+def test_importing_the_same_file_again_changes_nothing(api_on_each_store: Any) -> None:
+    api = api_on_each_store
     sim = api.new_template(item="SIM Card")
     api.ok(_import(api, sim["inventory_template_id"], GOOD_AND_BAD, wait="true"))
     events = api.app.max_notification_id()

@@ -3,7 +3,8 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, String, Table, cast, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, String, Table, any_, cast, false, func, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from omnibus.catalog.readmodel.tables import customer_types, items, products, templates
 from omnibus.platform.http.errors import ApiError
@@ -142,15 +143,20 @@ class ReadModelStock:
             return [r[0] for r in conn.execute(query)]
 
     def existing_keys(self, inventory_template_id: int, values: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+        """Which of ``values`` are already the ``itemtext1`` of an item of the template (one query per call)."""
+        of_template = items.c.inventory_template_id == inventory_template_id
         with self.engine.connect() as conn:
-            for start in range(0, len(values), 5000):
-                chunk = list(values[start : start + 5000])
-                query = select(items.c.itemtext1).where(
-                    items.c.inventory_template_id == inventory_template_id, items.c.itemtext1.in_(chunk)
-                )
+            if conn.execute(select(items.c.inventory_id).where(of_template).limit(1)).first() is None:
+                return set()  # a first import: nothing to look up
+            if conn.dialect.name == "postgresql":  # one array parameter instead of thousands of IN parameters
+                match = items.c.itemtext1 == any_(cast(list(values), ARRAY(String)))
+                return {r[0] for r in conn.execute(select(items.c.itemtext1).where(of_template, match))}
+            found: set[str] = set()
+            for start in range(0, len(values), 500):
+                chunk = list(values[start : start + 500])
+                query = select(items.c.itemtext1).where(of_template, items.c.itemtext1.in_(chunk))
                 found.update(r[0] for r in conn.execute(query))
-        return found
+            return found
 
 
 def _available(item: str) -> list[ColumnElement[bool]]:
