@@ -226,6 +226,7 @@ def test_offers_need_a_known_customer(api: Any) -> None:
     assert api.get("/crm/product/available").status_code == 400
     assert api.get("/crm/product/available", params={"customer_id": 404}).status_code == 404
     assert api.get("/crm/product/available", params={"customer_type": "Alien"}).status_code == 400
+    assert api.get("/crm/product/available", params={"customer_type": "Business", "service_id": 5}).status_code == 400
 
 
 def test_self_care_callers_see_only_what_they_may_buy(api: Any) -> None:

@@ -73,12 +73,20 @@ def available_products(
     customer_type: Annotated[str | None, Query(pattern="^(Individual|Business)$")] = None,
     service_product_id: Annotated[int | None, Query(ge=1, description="Product of the service (add-ons)")] = None,
     service_type: Annotated[str | None, Query(max_length=50)] = None,
+    service_id: Annotated[int | None, Query(ge=1, description="Not yet: use service_product_id")] = None,
 ) -> list[dict[str, Any]]:
     """[new] What may be offered: new services for a customer, or add-ons to a service (``service_product_id``).
 
     The customer's type comes from the customers context's events (or ``customer_type``); self-care callers see
     only their own customer and only ``customer_can_purchase`` products.
     """
+    if service_id is not None:  # services live in the customers context, which does not publish them yet
+        raise ApiError(
+            400,
+            "unsupported_parameter",
+            "service_id is not known to the catalog yet; pass the service's product as service_product_id",
+            ["service_id"],
+        )
     if access.scoped:
         customer_id = access.own_customer_id
     if customer_id is not None:
