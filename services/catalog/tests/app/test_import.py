@@ -167,3 +167,19 @@ def test_a_key_taken_behind_the_read_models_back_is_skipped_not_duplicated(store
         assert app.get_item(taken.inventory_id).itemtext1 == "8944000000000000002"
     finally:
         app.close()
+
+
+def test_imported_items_record_who_imported_them(api: Any) -> None:
+    from omnibus.platform.eventstore import event_meta
+
+    sim = api.new_template(item="SIM Card")
+
+    api.ok(_import(api, sim["inventory_template_id"], GOOD_AND_BAD, wait="true"))
+
+    created = [
+        api.app.mapper.to_domain_event(n)
+        for n in api.app.read_notifications(0, 1000)
+        if n.topic.endswith("InventoryItem.Created")
+    ]
+    assert len(created) == 3
+    assert {event_meta(e).get("actor", {}).get("user_id") for e in created} == {7}

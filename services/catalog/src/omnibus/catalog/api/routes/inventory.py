@@ -1,9 +1,9 @@
 """Inventory item endpoints (catalog.md §3, §4): CRUD, lists and picker, stock, reservation, bulk import."""
 
 import asyncio
-import contextvars
 import logging
 import threading
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -24,6 +24,7 @@ from omnibus.catalog.domain import CatalogError, InventoryImport, InventoryItem
 from omnibus.catalog.importing import ImportFormatError, parse_lines, run_import
 from omnibus.catalog.readmodel.queries import items_of_customer, list_items, list_templates, stock_levels
 from omnibus.platform.auth import Access, PermissionDenied, require
+from omnibus.platform.context import CommandContext, command_context, current_context
 from omnibus.platform.http.errors import ApiError
 from omnibus.platform.http.types import Paging
 
@@ -170,10 +171,13 @@ async def import_items(
         raise ApiError(400, "bad_import_file", str(error)) from None
     job = await asyncio.to_thread(app.begin_import, inventory_template_id, len(lines), source_format)
     batch_size = request.app.state.catalog_import_batch_size
-    context = contextvars.copy_context()  # the import's events carry this request's actor and correlation id
+    # The import's events carry this request's actor and correlation id; its own context keeps its positions, so
+    # a 202 answer does not wait for the import's events to be projected (read-your-writes).
+    request_context = current_context()
+    import_context = replace(request_context, last_position=None) if request_context else CommandContext()
     worker = threading.Thread(
-        target=context.run,
-        args=(_run_quietly, app, job.import_id, lines, batch_size),
+        target=_run_quietly,
+        args=(import_context, app, job.import_id, lines, batch_size),
         name=f"import-{job.import_id}",
         daemon=True,
     )
@@ -181,6 +185,8 @@ async def import_items(
     if wait:
         while worker.is_alive():
             await asyncio.sleep(0.05)
+        if request_context is not None and import_context.last_position is not None:
+            request_context.last_position = max(request_context.last_position or 0, import_context.last_position)
         return import_view(await asyncio.to_thread(app.get_import, job.import_id))
     response.status_code = 202
     return import_view(job)
@@ -209,9 +215,12 @@ def import_view(job: InventoryImport) -> dict[str, Any]:
     }
 
 
-def _run_quietly(app: CatalogApp, import_id: int, lines: list[tuple[int, dict[str, Any]]], batch_size: int) -> None:
+def _run_quietly(
+    context: CommandContext, app: CatalogApp, import_id: int, lines: list[tuple[int, dict[str, Any]]], batch_size: int
+) -> None:
     try:
-        run_import(app, import_id, lines, batch_size)
+        with command_context(context):
+            run_import(app, import_id, lines, batch_size)
     except Exception:  # recorded on the import as its error
         log.exception("inventory import %d failed", import_id)
 
