@@ -3,11 +3,15 @@ over RabbitMQ); inventory is reserved once per provisioning job and assigned to 
 
 import asyncio
 import json
+import uuid
 
 import aio_pika
 import httpx
 import pytest
 
+from omnibus.contracts import catalog as c
+from omnibus.contracts.topology import COMMANDS_EXCHANGE
+from omnibus.platform.messaging.bus import OutgoingMessage
 from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.testing import eventually
 
@@ -130,3 +134,61 @@ async def _drain(amqp_url: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
         while (message := await queue.get(no_ack=False, fail=False)) is not None:
             messages.append(message)
     return messages
+
+
+def test_a_reserve_command_over_rabbitmq_is_answered_once_however_often_it_is_sent(
+    launch, signing_key, service_env
+) -> None:
+    amqp_url = service_env["OMNIBUS_AMQP_URL"]
+    asyncio.run(_declare_queue(amqp_url))
+    catalog = launch("catalog")
+    headers = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}
+    template = http.put(f"{catalog.url}/crm/inventory_template/", json={"item": "SIM Card"}, headers=headers).json()
+    for n in range(2):
+        body = {"inventory_template_id": template["inventory_template_id"], "itemtext1": f"894400000000000000{n}"}
+        assert http.put(f"{catalog.url}/crm/inventory/", json=body, headers=headers).status_code == 200
+    command = c.ReserveInventoryItem(job_id="provision-456", item="SIM Card")
+
+    def answered() -> list[aio_pika.abc.AbstractIncomingMessage]:
+        asyncio.run(_send_command(amqp_url, command))  # again each time: the command is idempotent
+        messages = [m for m in asyncio.run(_drain(amqp_url)) if m.routing_key == "catalog.InventoryItemReserved"]
+        assert messages
+        return messages
+
+    eventually(answered, timeout=30, interval=0.5)
+    asyncio.run(_send_command(amqp_url, command))  # one more redelivery, after the answer
+
+    def settled() -> list[aio_pika.abc.AbstractIncomingMessage]:
+        messages = [m for m in asyncio.run(_drain(amqp_url)) if m.routing_key == "catalog.InventoryItemReserved"]
+        depth = asyncio.run(_command_queue_depth(amqp_url))
+        assert depth == 0, depth
+        return messages
+
+    reserved = eventually(settled, timeout=30)
+    assert len(reserved) == 1
+    assert reserved[0].headers["correlation_id"] == "provision-456"
+    assert json.loads(reserved[0].body)["provision_job_id"] == "provision-456"
+
+
+async def _send_command(amqp_url: str, command: c.CatalogCommand) -> None:
+    bus = RabbitMQBus(amqp_url)
+    await bus.start()
+    try:
+        message = OutgoingMessage(
+            routing_key=command.routing_key(),
+            body=command.model_dump_json().encode(),
+            message_id=str(uuid.uuid4()),
+            exchange=COMMANDS_EXCHANGE,
+        )
+        await bus.publish([message])
+    finally:
+        await bus.close()
+
+
+async def _command_queue_depth(amqp_url: str) -> int:
+    bus = RabbitMQBus(amqp_url)
+    await bus.start()
+    try:
+        return await bus.queue_depth(c.COMMAND_QUEUE)
+    finally:
+        await bus.close()

@@ -8,7 +8,7 @@ values of exactly those fields. Secrets never travel: management passwords and S
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnibus.contracts.base import IntegrationEvent, Money
 
@@ -235,6 +235,17 @@ class InventoryItemReservationReleased(_ItemEvent):
     provision_job_id: str = Field(description="The job that held it")
 
 
+class InventoryReservationFailed(_CatalogEvent):
+    """A reserve command could not be met (no stock, wrong type); the answer to ``ReserveInventoryItem``."""
+
+    name: ClassVar[str] = "InventoryReservationFailed"
+    aggregate_type: ClassVar[str] = "Reservation"
+
+    provision_job_id: str = Field(description="The job that asked")
+    item: str = Field(description="Inventory type asked for")
+    reason: str = Field(description="Why, e.g. No SIM Card available")
+
+
 class InventoryItemDeleted(_ItemEvent):
     """An item was deleted."""
 
@@ -260,5 +271,53 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     InventoryItemManagementUpdated,
     InventoryItemReserved,
     InventoryItemReservationReleased,
+    InventoryReservationFailed,
     InventoryItemDeleted,
+)
+
+# --- commands (``omnibus.commands`` exchange, routing key ``catalog.<Name>``, queue ``catalog.commands``) ---
+
+COMMAND_QUEUE = "catalog.commands"
+
+
+class CatalogCommand(BaseModel):
+    """A command to the catalog from a provisioning job. Idempotent by ``job_id``: a redelivery changes nothing.
+
+    The answer is an event with the job id as its correlation id: ``InventoryItemReserved`` or
+    ``InventoryReservationFailed``; ``InventoryItemReservationReleased``; ``InventoryItemAssigned``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ClassVar[str]
+    job_id: str = Field(min_length=1, max_length=255, description="Provisioning job id (the idempotency key)")
+
+    @classmethod
+    def routing_key(cls) -> str:
+        return f"catalog.{cls.name}"
+
+
+class ReserveInventoryItem(CatalogCommand):
+    name: ClassVar[str] = "ReserveInventoryItem"
+    item: str = Field(min_length=1, max_length=255, description="Inventory type name, e.g. SIM Card")
+    inventory_id: int | None = Field(default=None, ge=1, description="A chosen item; else any available one")
+    item_location: str | None = Field(default=None, max_length=255, description="Only items at this location")
+
+
+class ReleaseInventoryReservation(CatalogCommand):
+    name: ClassVar[str] = "ReleaseInventoryReservation"
+    inventory_id: int = Field(ge=1, description="The item the job holds")
+
+
+class AssignReservedInventoryItem(CatalogCommand):
+    name: ClassVar[str] = "AssignReservedInventoryItem"
+    inventory_id: int = Field(ge=1, description="The item the job holds")
+    customer_id: int = Field(ge=1, description="New owner")
+    service_id: int | None = Field(default=None, ge=1, description="Service using it")
+
+
+COMMANDS: tuple[type[CatalogCommand], ...] = (
+    ReserveInventoryItem,
+    ReleaseInventoryReservation,
+    AssignReservedInventoryItem,
 )

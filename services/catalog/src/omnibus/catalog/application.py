@@ -317,7 +317,7 @@ class CatalogApp(ServiceApplication):
 
     def _held(self, job_id: str, item_type: str) -> InventoryItem | None:
         reservation = self._find(_reservation_id(job_id, item_type), Reservation)
-        if reservation is not None and reservation.active:
+        if reservation is not None and reservation.active and reservation.inventory_id is not None:
             return self.get_item(reservation.inventory_id)
         return None
 
@@ -328,7 +328,7 @@ class CatalogApp(ServiceApplication):
         conflicts on the record's version and the retry answers that delivery's item.
         """
         reservation = self._find(_reservation_id(job_id, item_type), Reservation)
-        if reservation is not None and reservation.active:
+        if reservation is not None and reservation.active and reservation.inventory_id is not None:
             return self.get_item(reservation.inventory_id)
         try:
             item = self.get_item(inventory_id)
@@ -341,13 +341,29 @@ class CatalogApp(ServiceApplication):
         except NoStockError:
             return None
         if reservation is None:
-            reservation = Reservation(
-                id=_reservation_id(job_id, item_type), job_id=job_id, item=item_type, inventory_id=inventory_id
-            )
-        else:
-            reservation.renew(inventory_id)
+            reservation = Reservation(id=_reservation_id(job_id, item_type), job_id=job_id, item=item_type)
+        reservation.hold(inventory_id)
         self.save(item, reservation)
         return item
+
+    def reserve_or_refuse(
+        self, job_id: str, item_type: str, *, inventory_id: int | None = None, location: str | None = None
+    ) -> InventoryItem | None:
+        """The bus command: reserve, or record the refusal (published as the command's answer). Idempotent."""
+        try:
+            return self.reserve(job_id, item_type, inventory_id=inventory_id, location=location)
+        except CatalogError as refusal:
+            reason = str(refusal)
+
+        def command() -> None:
+            reservation = self._find(_reservation_id(job_id, item_type), Reservation)
+            if reservation is None:
+                reservation = Reservation(id=_reservation_id(job_id, item_type), job_id=job_id, item=item_type)
+            reservation.refuse(reason)
+            self.save(reservation)
+
+        retry_on_conflict(command)
+        return None
 
     def release_reservation(self, job_id: str, inventory_id: int) -> InventoryItem:
         """Give the item back to stock (a failed or cancelled job); a no-op when the job does not hold it."""

@@ -43,7 +43,7 @@ ITEM_EVENTS = (
     InventoryItem.ReservationReleased,
     InventoryItem.Deleted,
 )
-ALL_EVENTS = PRODUCT_EVENTS + TEMPLATE_EVENTS + ITEM_EVENTS
+ALL_EVENTS = PRODUCT_EVENTS + TEMPLATE_EVENTS + ITEM_EVENTS + (Reservation.Refused,)
 
 __all__ = [
     "ALL_EVENTS",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import singledispatch
 from typing import Any
 
-from omnibus.catalog.domain import ALL_EVENTS, InventoryItem, InventoryTemplate, Product
+from omnibus.catalog.domain import ALL_EVENTS, InventoryItem, InventoryTemplate, Product, Reservation
 from omnibus.catalog.domain.product import DEFAULTS
 from omnibus.catalog.domain.template import KEYS, LABELS
 from omnibus.catalog.secrets import PREFIX
@@ -181,6 +181,11 @@ def _(e: InventoryItem.Reserved) -> IntegrationEvent:
 @to_integration.register
 def _(e: InventoryItem.ReservationReleased) -> IntegrationEvent:
     return c.InventoryItemReservationReleased(inventory_id=e.inventory_id, provision_job_id=e.job_id)
+
+
+@to_integration.register
+def _(e: Reservation.Refused) -> IntegrationEvent:
+    return c.InventoryReservationFailed(provision_job_id=e.job_id, item=e.item, reason=e.reason)
 
 
 @to_integration.register
