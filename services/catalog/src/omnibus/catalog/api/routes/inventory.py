@@ -196,8 +196,13 @@ async def import_items(
 def get_import(
     import_id: int, app: CatalogAppDep, _: Annotated[Access, Depends(require("view_inventory"))]
 ) -> dict[str, Any]:
-    """[new] An import's progress and report (rejected lines with their reasons)."""
-    return import_view(app.get_import(import_id))
+    """[new] An import's progress and report (rejected lines with their reasons). Once it reports an end, lists
+    include its items (read-your-writes up to the event store's head)."""
+    job = app.get_import(import_id)
+    context = current_context()
+    if job.status != "running" and context is not None:
+        context.last_position = max(context.last_position or 0, app.max_notification_id())
+    return import_view(job)
 
 
 def import_view(job: InventoryImport) -> dict[str, Any]:
