@@ -2,6 +2,8 @@
 
 Both are served by uvicorn with one worker and loaded by the same wrk command (32 connections); each is warmed
 up first. Sanity: rows in the database afterwards match the requests wrk completed, and no request failed.
+Two more runs measure the cost of tracing: the same service exporting spans (batching OTLP exporter) to a local
+sink that accepts OTLP/HTTP like a collector, with every trace sampled and with the deployment default of 10%.
 """
 
 import json
@@ -9,7 +11,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,25 @@ WARMUP_S = 5
 DURATION_S = 15
 LUA = c.BENCH_DIR / "wrk" / "create_customer.lua"
 TARGET_RATIO, TARGET_P99_MS = 0.60, 30.0
+TARGET_TRACING_OVERHEAD = 0.15
+SAMPLE_RATIOS = (1.0, 0.1)  # every trace, and the deployment default (deploy/compose.yaml)
+
+
+class _OtlpSink(BaseHTTPRequestHandler):
+    """Accepts OTLP/HTTP exports like a collector would (and drops them)."""
+
+    received = 0
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        _OtlpSink.received += 1
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def wrk(url: str, seconds: int, token: str) -> dict[str, Any]:
@@ -119,6 +142,34 @@ def run() -> dict[str, Any]:
         count_sql = "SELECT count(*) FROM eventstore.customers_events WHERE topic LIKE '%:Customer.Created'"
         omnibus = measure("omnibus", [c.OMNIBUS, "serve", "customers"], env, port, token, count_sql, omnibus_db, folder)
 
+        sink = ThreadingHTTPServer(("127.0.0.1", 0), _OtlpSink)
+        threading.Thread(target=sink.serve_forever, daemon=True).start()
+        traced = {}
+        try:
+            for ratio in SAMPLE_RATIOS:
+                port = c.free_port()
+                traced_env = {
+                    **env,
+                    "OMNIBUS_HTTP_PORT": str(port),
+                    "OMNIBUS_OTEL_EXPORTER": "otlp",
+                    "OMNIBUS_OTEL_ENDPOINT": f"http://127.0.0.1:{sink.server_address[1]}/v1/traces",
+                    "OMNIBUS_OTEL_SAMPLE_RATIO": str(ratio),
+                }
+                before = _OtlpSink.received
+                traced[ratio] = measure(
+                    f"omnibus_traced_{ratio}",
+                    [c.OMNIBUS, "serve", "customers"],
+                    traced_env,
+                    port,
+                    token,
+                    count_sql,
+                    omnibus_db,
+                    folder,
+                )
+                traced[ratio]["exports_received"] = _OtlpSink.received - before
+        finally:
+            sink.shutdown()
+
     p99_ms = omnibus["latency_p99_us"] / 1000
     rows = [
         c.row("create-customer req/s", omnibus["rps"], raw["rps"], "req/s"),
@@ -128,10 +179,22 @@ def run() -> dict[str, Any]:
         c.row("customers added to the DB", omnibus["rows_added"], raw["rows_added"]),
         c.row("non-2xx + socket errors", omnibus["failed"], raw["failed"]),
     ]
+    overheads = {ratio: 1 - t["rps"] / omnibus["rps"] for ratio, t in traced.items()}
+    for ratio, t in traced.items():
+        rows.append(c.row(f"traced, sampling {ratio}: req/s (vs untraced)", t["rps"], omnibus["rps"], "req/s"))
+        rows.append(c.row(f"traced, sampling {ratio}: p99 (vs untraced)", t["latency_p99_us"] / 1000, p99_ms, "ms"))
     targets = [
         c.target(f"req/s >= {TARGET_RATIO:.0%} of raw", omnibus["rps"] >= TARGET_RATIO * raw["rps"]),
         c.target(f"p99 < {TARGET_P99_MS:.0f} ms", p99_ms < TARGET_P99_MS),
-        c.target("no failed requests", omnibus["failed"] == 0 and raw["failed"] == 0),
+        c.target("no failed requests", all(r["failed"] == 0 for r in (omnibus, raw, *traced.values()))),
+        *(
+            c.target(
+                f"tracing overhead at sampling {ratio}: {overhead:.0%} < {TARGET_TRACING_OVERHEAD:.0%}",
+                overhead < TARGET_TRACING_OVERHEAD,
+            )
+            for ratio, overhead in overheads.items()
+        ),
+        c.target("spans were exported", all(t["exports_received"] > 0 for t in traced.values())),
         # wrk stops with up to CONNECTIONS requests in flight, which the server may still complete
         c.target(
             "rows added = requests completed (+ in-flight)",
@@ -139,4 +202,4 @@ def run() -> dict[str, Any]:
         ),
     ]
     settings = {"connections": CONNECTIONS, "threads": THREADS, "warmup_s": WARMUP_S, "duration_s": DURATION_S}
-    return c.result("create_customer", rows, targets, omnibus=omnibus, raw=raw, settings=settings)
+    return c.result("create_customer", rows, targets, omnibus=omnibus, raw=raw, traced=traced, settings=settings)

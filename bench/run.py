@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ("create_customer", "relay", "e2e_latency", "projection_rebuild", "catalog_import")
+BENCHMARKS = ("create_customer", "relay", "e2e_latency", "projection_rebuild", "search", "catalog_import")
 
 
 def main() -> int:

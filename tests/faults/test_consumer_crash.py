@@ -15,7 +15,7 @@ from sqlalchemy.exc import ProgrammingError
 from omnibus.billing.readmodel.tables import directory_customers
 from omnibus.contracts import Envelope
 from omnibus.contracts.customers import CustomerCreated
-from omnibus.platform.consumers import BusProjection, ProjectionConsumer, ReceivedEvent
+from omnibus.platform.consumers import BusProjection, ReceivedEvent, SourceConsumer
 from omnibus.platform.messaging.bus import OutgoingMessage, RetryPolicy
 from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.platform.readmodels import Rows, consumer_inbox, create_tables
@@ -85,9 +85,7 @@ def count(engine: Engine) -> int:
         return int(conn.execute(select(applications.c.count).where(applications.c.name == "total")).scalar() or 0)
 
 
-async def run_consumer(
-    amqp_url: str, consumer: ProjectionConsumer, messages: list[OutgoingMessage], until
-) -> RabbitMQBus:
+async def run_consumer(amqp_url: str, consumer: SourceConsumer, messages: list[OutgoingMessage], until) -> RabbitMQBus:
     bus = RabbitMQBus(amqp_url)
     await bus.start()
     for subscription in consumer.subscriptions():
@@ -99,7 +97,7 @@ async def run_consumer(
 
 def test_crash_after_commit_before_ack_has_no_double_effect(fresh_vhost, fresh_database) -> None:
     engine = engine_for(fresh_database)
-    consumer = ProjectionConsumer("billing", engine, CountingProjection(), RetryPolicy(delays=(0.05, 0.1)))
+    consumer = SourceConsumer("billing", engine, "customers", [CountingProjection()], RetryPolicy(delays=(0.05, 0.1)))
     real_handle, crashes = consumer.handle, []
 
     async def crash_once_after_commit(deliveries):
@@ -131,7 +129,7 @@ def test_failure_in_the_middle_of_a_batch_rolls_back_and_applies_each_event_once
     engine = engine_for(fresh_database)
     projection = CountingProjection()
     projection.fail_on = {5, 150}
-    consumer = ProjectionConsumer("billing", engine, projection, RetryPolicy(delays=(0.05, 0.1)))
+    consumer = SourceConsumer("billing", engine, "customers", [projection], RetryPolicy(delays=(0.05, 0.1)))
 
     async def scenario() -> None:
         async def all_applied() -> None:
@@ -149,7 +147,7 @@ def test_failure_in_the_middle_of_a_batch_rolls_back_and_applies_each_event_once
 
 def test_poison_message_is_dead_lettered_with_its_error_and_does_not_block(fresh_vhost, fresh_database) -> None:
     engine = engine_for(fresh_database)
-    consumer = ProjectionConsumer("billing", engine, CountingProjection(), RetryPolicy(delays=(0.05,)))
+    consumer = SourceConsumer("billing", engine, "customers", [CountingProjection()], RetryPolicy(delays=(0.05,)))
     garbage = OutgoingMessage("customers.CustomerCreated", b"{not json", "poison-1", {"event_type": "nope"})
     bad_payload = created_message(2)
     bad_payload = OutgoingMessage(

@@ -126,12 +126,12 @@ def test_a_standby_relay_takes_over_when_the_active_one_dies(launch, databases, 
         except ProgrammingError as error:  # the workers process has not created its tables yet
             raise AssertionError(str(error)) from None
 
-    eventually(lambda: relayed(head), timeout=30)
+    eventually(lambda: relayed(head), timeout=60)
     launch("customers", role="workers")  # stands by: the first holds the relay's advisory lock
     first.kill()
     head = record_customers(databases["customers"], 50)
 
-    eventually(lambda: relayed(head), timeout=30)
+    eventually(lambda: relayed(head), timeout=60)
     engine.dispose()
     delivered = {str(m.headers["event_id"]) for m in asyncio.run(drain(amqp_url))}
     assert len(delivered) == head

@@ -110,6 +110,38 @@ def test_dlq_list_show_and_redrive(fresh_vhost, monkeypatch, capsys) -> None:
     assert asyncio.run(_depth(fresh_vhost, "ops.queue")) == 1
 
 
+def test_dlq_repair_a_body_then_redrive(fresh_vhost, monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.setenv("OMNIBUS_AMQP_URL", fresh_vhost)
+    asyncio.run(_dead_letter_one(fresh_vhost, "ops.repair"))
+    main(["dlq", "show", "ops.repair", "m-1", "--body"])
+    body = json.loads(capsys.readouterr().out)
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps({**body, "n": 2}))
+    not_json = tmp_path / "broken.json"
+    not_json.write_text("{n: 2")
+
+    with pytest.raises(SystemExit, match="not valid JSON"):
+        main(["dlq", "redrive", "ops.repair", "--id", "m-1", "--body-file", str(not_json)])
+    with pytest.raises(SystemExit, match="exactly one --id"):
+        main(["dlq", "redrive", "ops.repair", "--body-file", str(fixed)])
+    main(["dlq", "redrive", "ops.repair", "--id", "m-1", "--body-file", str(fixed)])
+
+    assert body == {"n": 1}
+    assert asyncio.run(_bodies(fresh_vhost, "ops.repair")) == [b'{"n": 2}']
+
+
+async def _bodies(url: str, queue: str) -> list[bytes]:
+    import aio_pika
+
+    connection = await aio_pika.connect(url)
+    async with connection, connection.channel() as channel:
+        declared = await channel.declare_queue(queue, passive=True)
+        bodies = []
+        while (message := await declared.get(no_ack=True, fail=False)) is not None:
+            bodies.append(message.body)
+        return bodies
+
+
 async def _dead_letter_one(url: str, queue: str) -> None:
     bus = RabbitMQBus(url)
     await bus.start()

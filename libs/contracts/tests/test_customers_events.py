@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from omnibus.contracts import IntegrationEvent
+from omnibus.contracts import customers as c
 from omnibus.contracts.customers import (
     PUBLISHED,
     ContactAdded,
@@ -96,7 +97,70 @@ MINIMAL = {
     SiteAdded: {"site_id": 3, "customer_id": 1},
     SiteUpdated: {"site_id": 3, "customer_id": 1, "changed_fields": ["city"], "city": "Sydney"},
     SiteRemoved: {"site_id": 3, "customer_id": 1},
+    c.ServiceCreated: {
+        "service_id": 4,
+        "customer_id": 1,
+        "service_uuid": "Mobile_a3f2c1d8",
+        "service_status": "Active",
+        "created": "2025-01-04T10:30:00Z",
+    },
+    c.ServiceUpdated: {"service_id": 4, "customer_id": 1, "changed_fields": ["retail_cost"], "retail_cost": "30.00"},
+    c.ServiceStatusChanged: {
+        "service_id": 4,
+        "customer_id": 1,
+        "service_uuid": "S_1",
+        "from": "Active",
+        "to": "Suspended",
+    },
+    c.ServiceDeactivated: {"service_id": 4, "customer_id": 1, "service_uuid": "S_1"},
+    c.ServiceExpiryExtended: {
+        "service_id": 4,
+        "customer_id": 1,
+        "service_uuid": "S_1",
+        "service_deactivate_date": "2025-02-04T10:30:00Z",
+    },
+    c.ServiceVisibilityChanged: {
+        "service_id": 4,
+        "customer_id": 1,
+        "service_visible_to_customer": False,
+        "service_usage_visible_to_customer": True,
+    },
+    c.ServiceDeleted: {"service_id": 4, "customer_id": 1, "service_uuid": "S_1"},
+    c.CustomerAttributeSet: {
+        "attribute_id": 5,
+        "customer_id": 1,
+        "attribute_name": "vlan_id",
+        "attribute_value": "100",
+    },
+    c.CustomerAttributeValueChanged: {
+        "attribute_id": 5,
+        "customer_id": 1,
+        "attribute_name": "vlan_id",
+        "old_value": "100",
+        "new_value": "200",
+    },
+    c.CustomerAttributeRemoved: {"attribute_id": 5, "customer_id": 1, "attribute_name": "vlan_id"},
+    c.CustomerTagAdded: {"tag_id": 6, "customer_id": 1, "tag_text": "VIP", "tag_hex_color": "FFD700"},
+    c.CustomerTagUpdated: {"tag_id": 6, "customer_id": 1, "changed_fields": ["tag_text"], "tag_text": "VIP+"},
+    c.CustomerTagRemoved: {"tag_id": 6, "customer_id": 1},
+    c.ActivityNoteAdded: {"customer_id": 1, "activity_id": "0b5d3c1e-1b1e-5c8e-9d5e-1a2b3c4d5e6f"},
 }
+
+
+def test_service_status_changed_serialises_as_from_and_to() -> None:
+    event = c.ServiceStatusChanged(
+        service_id=4, customer_id=1, service_uuid="S_1", from_status="Active", to_status="Deactivated"
+    )
+
+    body = json.loads(event.model_dump_json())
+
+    assert (body["from"], body["to"]) == ("Active", "Deactivated")
+
+
+def test_service_costs_serialise_as_decimal_strings() -> None:
+    event = c.ServiceUpdated(service_id=4, customer_id=1, changed_fields=["retail_cost"], retail_cost=Decimal("30.50"))
+
+    assert json.loads(event.model_dump_json())["retail_cost"] == "30.50"
 
 
 def test_every_published_event_has_a_minimal_sample_here() -> None:

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from omnibus.contracts import Actor, Envelope
+from omnibus.contracts.envelope import envelope_headers
 
 
 def an_envelope(**overrides: object) -> Envelope:
@@ -128,3 +129,25 @@ def test_a_missing_required_header_raises_validation_error(missing: str) -> None
 
     with pytest.raises(ValidationError):
         Envelope.from_headers(headers)
+
+
+def test_envelope_headers_from_wire_values_equal_the_envelope_s_own() -> None:
+    envelope = an_envelope(actor=Actor(user_id=3, auth_method="jwt", client_ip="192.0.2.4"), traceparent=None)
+
+    direct = envelope_headers(
+        event_id=str(envelope.event_id),
+        event_type=envelope.event_type,
+        event_version=envelope.event_version,
+        source=envelope.source,
+        position=envelope.position,
+        aggregate_type=envelope.aggregate_type,
+        aggregate_id=str(envelope.aggregate_id),
+        aggregate_version=envelope.aggregate_version,
+        occurred_at=envelope.occurred_at.isoformat(),
+        actor={"user_id": 3, "auth_method": "jwt", "client_ip": "192.0.2.4", "unknown": "dropped", "api_key_id": None},
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id,
+    )
+
+    assert direct == envelope.to_headers()
+    assert Envelope.from_headers(direct) == envelope

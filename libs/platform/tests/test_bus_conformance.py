@@ -212,6 +212,28 @@ def test_always_failing_message_is_dead_lettered_and_does_not_block(bus_factory:
     run(scenario)
 
 
+def test_outcomes_are_counted_per_queue(bus_factory: BusKit) -> None:
+    """The metrics SREs alert on: handled, retried and dead-lettered messages per subscription."""
+    from prometheus_client import REGISTRY
+
+    def count(queue: str, outcome: str) -> float:
+        return REGISTRY.get_sample_value("omnibus_consumer_messages_total", {"queue": queue, "outcome": outcome}) or 0
+
+    async def scenario() -> None:
+        async with bus_factory.bus() as bus:
+            t, queue = topic(), bus_factory.queue()
+            handler = Recorder(fail=lambda d: ValueError("boom") if d.headers.get("bad") else None)
+            await bus.subscribe(subscription(queue, [f"{t}.#"], handler))
+            await bus.publish([message(f"{t}.Thing", 1, bad=True), message(f"{t}.Thing", 2)])
+
+            async def counted() -> None:
+                assert (count(queue, "ok"), count(queue, "retried"), count(queue, "dead_lettered")) == (1, 2, 1)
+
+            await eventually_async(counted)
+
+    run(scenario)
+
+
 def test_permanent_error_is_dead_lettered_without_retry(bus_factory: BusKit) -> None:
     async def scenario() -> None:
         async with bus_factory.bus() as bus:
@@ -268,6 +290,33 @@ def test_dead_letters_are_kept_until_redriven_to_a_fixed_handler(bus_factory: Bu
             assert redriven.headers["trace"] == "t1"
             assert await bus.dead_letters(queue) == []
             assert await bus.redrive(queue) == 0
+
+    run(scenario)
+
+
+def test_a_dead_letter_redriven_with_a_fixed_body_is_handled_with_it(bus_factory: BusKit) -> None:
+    async def scenario() -> None:
+        async with bus_factory.bus() as bus:
+            t, queue = topic(), bus_factory.queue()
+            handler = Recorder(fail=lambda d: PermanentError("bad amount") if b"oops" in d.body else None)
+            await bus.subscribe(subscription(queue, [f"{t}.#"], handler))
+            sent = OutgoingMessage(f"{t}.Thing", b'{"amount": "oops"}', "fix-me", {"trace": "t9"})
+            await bus.publish([sent])
+
+            async def dead_lettered() -> None:
+                assert len(await bus.dead_letters(queue)) == 1
+
+            await eventually_async(dead_lettered)
+            assert await bus.redrive(queue, ["fix-me"], {"fix-me": b'{"amount": "1.50"}'}) == 1
+            await handler.wait_handled(1)
+
+            [handled] = handler.handled
+            assert (handled.message_id, handled.body, handled.headers["trace"]) == (
+                "fix-me",
+                b'{"amount": "1.50"}',
+                "t9",
+            )
+            assert await bus.dead_letters(queue) == []
 
     run(scenario)
 

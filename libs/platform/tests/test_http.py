@@ -237,7 +237,9 @@ def a_router() -> APIRouter:
 
 def an_api(**kwargs: Any) -> Any:
     config = parse_crm_config({"api_keys": {ADMIN_KEY: {"roles": ["admin"]}, VIEWER_KEY: {"roles": ["view_product"]}}})
-    return create_api(title="test", routers=[a_router()], authenticator=Authenticator(config=config), **kwargs)
+    return create_api(
+        title="test", service="test", routers=[a_router()], authenticator=Authenticator(config=config), **kwargs
+    )
 
 
 @pytest.fixture

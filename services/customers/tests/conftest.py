@@ -9,6 +9,7 @@ breaks read-your-writes; reported to the platform owners). Switch back once ``cr
 """
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.bus import OutgoingMessage
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.runtime import Dispatcher, embedded_app
-from omnibus.platform.service import Infrastructure
+from omnibus.platform.service import Infrastructure, ServiceRuntime
 from omnibus.platform.settings import ServiceSettings
 from omnibus.testing.helpers import eventually
 
@@ -60,6 +61,7 @@ class Api:
     bus: InMemoryBus
     signing_key: Ed25519PrivateKey
     app: CustomersApp
+    runtime: ServiceRuntime
 
     def token(self, *permissions: str, sub: str = str(USER_ID), customer_id: int | None = None) -> str:
         claims: dict[str, Any] = {
@@ -119,6 +121,11 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def new_service(self, customer_id: int, **overrides: Any) -> dict[str, Any]:
+        response = self.put("/crm/service/", json=service_body(customer_id=customer_id, **overrides))
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def from_address(self, host: str) -> TestClient:
         """A client calling from another address (the service is already running)."""
         return TestClient(self.asgi, client=(host, 40000), raise_server_exceptions=False)
@@ -127,15 +134,16 @@ class Api:
         return [m for m in self.bus.published if routing_key is None or m.routing_key == routing_key]
 
     def all_published(self) -> list[OutgoingMessage]:
-        """Every event recorded so far, once the relay has published them all."""
+        """Every event recorded so far, once the relay has gone past them all (private events are not published)."""
         recorded = self.app.max_notification_id()
-        return eventually(lambda: _published_up_to(self.bus, recorded))
+        relay = self.runtime.relay
+        assert relay is not None
+        return eventually(lambda: _published_up_to(self.bus, relay.position, recorded))
 
 
-def _published_up_to(bus: InMemoryBus, position: int) -> list[OutgoingMessage]:
-    messages = list(bus.published)
-    assert position == 0 or (messages and messages[-1].headers["position"] >= position)
-    return messages
+def _published_up_to(bus: InMemoryBus, relayed: int, recorded: int) -> list[OutgoingMessage]:
+    assert relayed >= recorded
+    return list(bus.published)
 
 
 def customer_body(**overrides: Any) -> dict[str, Any]:
@@ -178,12 +186,30 @@ def site_body(**overrides: Any) -> dict[str, Any]:
     }
 
 
+def service_body(**overrides: Any) -> dict[str, Any]:
+    """``PUT /crm/service/`` as the reference playbooks send it (provisioning.md §4; customers.md §4.4)."""
+    return {
+        "product_id": 456,
+        "service_name": "Mobile SIM - 0412345678",
+        "service_uuid": f"Mobile_{uuid.uuid4().hex[:8]}",
+        "service_status": "Active",
+        "service_type": "mobile",
+        "service_billed": True,
+        "service_taxable": True,
+        "service_provisioned_date": "2025-01-04T10:30:00+0000",
+        "retail_cost": 30,
+        "wholesale_cost": 5,
+        "provisioning_play": "play_psim_only",
+        "provisioning_json_vars": '{"imsi": "001010000000001"}',
+        **overrides,
+    }
+
+
 @contextmanager
-def running_api(database_url: str) -> Iterator[Api]:
+def running_api(database_url: str, crm_config: dict[str, Any] | None = None) -> Iterator[Api]:
     key = Ed25519PrivateKey.generate()
-    infra = Infrastructure(
-        InMemoryBus(), Authenticator(config=parse_crm_config(CRM_CONFIG), public_key=key.public_key())
-    )
+    config = parse_crm_config(CRM_CONFIG if crm_config is None else crm_config)
+    infra = Infrastructure(InMemoryBus(), Authenticator(config=config, public_key=key.public_key()))
     runtime = build(ServiceSettings(database_url=database_url).for_service("customers"), infra)
     asgi = Dispatcher(embedded_app(infra, [runtime]))
     assert isinstance(infra.bus, InMemoryBus) and isinstance(runtime.app, CustomersApp)
@@ -191,7 +217,7 @@ def running_api(database_url: str) -> Iterator[Api]:
         # Domain errors (404, 400) are answered by the catch-all handler, which Starlette re-raises after the
         # response is sent; look at the responses, not at the re-raised exceptions.
         with TestClient(asgi, raise_server_exceptions=False) as client:
-            yield Api(client=client, asgi=asgi, bus=infra.bus, signing_key=key, app=runtime.app)
+            yield Api(client=client, asgi=asgi, bus=infra.bus, signing_key=key, app=runtime.app, runtime=runtime)
     finally:
         runtime.app.close()
         runtime.engine.dispose()
@@ -202,6 +228,12 @@ def api(tmp_path: Path) -> Iterator[Api]:
     """The service on the embedded store: SQLite event store and read model in a per-test folder."""
     with running_api(f"sqlite:///{tmp_path}") as running:
         yield running
+
+
+@pytest.fixture
+def api_with_config(tmp_path: Path) -> Callable[[dict[str, Any]], Any]:
+    """Starts the service with extra crm_config.yaml keys: ``with api_with_config({"service_types": [...]}) as api``."""
+    return lambda extra: running_api(f"sqlite:///{tmp_path}", {**CRM_CONFIG, **extra})
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
@@ -222,6 +254,12 @@ def a_customer() -> Callable[..., dict[str, Any]]:
 def a_contact() -> Callable[..., dict[str, Any]]:
     """Builder of a contact body (add ``customer_id`` for ``PUT /crm/contact/``)."""
     return contact_body
+
+
+@pytest.fixture
+def a_service() -> Callable[..., dict[str, Any]]:
+    """Builder of a service body (add ``customer_id`` for ``PUT /crm/service/``); a fresh ``service_uuid`` each."""
+    return service_body
 
 
 @pytest.fixture

@@ -218,3 +218,54 @@ def test_a_refused_request_publishes_nothing(api):
     api.put("/crm/contact/", json={"customer_id": 999, "contact_firstname": "Ann"})
 
     assert api.all_published() == before
+
+
+def test_a_service_lifecycle_publishes_what_other_contexts_need(api_on_each_store):
+    api = api_on_each_store
+    customer = api.new_customer()
+    service = api.new_service(customer["customer_id"], service_uuid="Lifecycle_1", service_status="Suspended")
+    path = f"/crm/service/{service['service_id']}"
+    api.patch(path, json={"service_status": "Active", "service_deactivate_date": "2030-01-01T00:00:00Z"})
+    api.patch(path, json={"service_status": "Deactivated"})
+    api.delete(f"/crm/service/service_id/{service['service_id']}")
+
+    messages = [m for m in api.all_published() if m.routing_key.startswith("customers.Service")]
+
+    assert [m.routing_key.removeprefix("customers.") for m in messages] == [
+        "ServiceCreated",
+        "ServiceUpdated",
+        "ServiceExpiryExtended",
+        "ServiceStatusChanged",
+        "ServiceStatusChanged",
+        "ServiceDeactivated",
+        "ServiceDeleted",
+    ]
+    created, updated, extended, activated = (payload(m) for m in messages[:4])
+    assert (created["service_uuid"], created["service_status"], created["retail_cost"]) == (
+        "Lifecycle_1",
+        "Suspended",
+        "30.00",
+    )
+    assert "provisioning_json_vars" not in created
+    assert updated["changed_fields"] == ["service_deactivate_date"]
+    assert extended["service_deactivate_date"] == "2030-01-01T00:00:00Z"
+    assert (activated["from"], activated["to"], activated["service_uuid"]) == ("Suspended", "Active", "Lifecycle_1")
+    assert messages[0].headers["aggregate_id"] == str(aggregate_uuid("service", service["service_id"]))
+
+
+def test_attribute_and_tag_changes_are_published_with_the_actor(api):
+    customer = api.new_customer()
+    attribute = api.put("/crm/attribute/", json={"customer_id": customer["customer_id"], "attribute_name": "tier",
+                                                 "attribute_value": "gold"}).json()  # fmt: skip
+    api.patch(f"/crm/attribute/attribute_id/{attribute['attribute_id']}", json={"attribute_value": "platinum"})
+    api.put("/crm/tag/", json={"customer_id": customer["customer_id"], "tag_text": "VIP", "tag_hex_color": "FFD700"})
+
+    messages = {m.routing_key: payload(m) for m in api.all_published()}
+
+    assert messages["customers.CustomerAttributeSet"]["attribute_value"] == "gold"
+    changed = messages["customers.CustomerAttributeValueChanged"]
+    assert (changed["old_value"], changed["new_value"], changed["by"]) == ("gold", "platinum", 7)
+    assert (messages["customers.CustomerTagAdded"]["tag_text"], messages["customers.CustomerTagAdded"]["actor"]) == (
+        "VIP",
+        7,
+    )

@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from omnibus.contracts import customers as contracts
-from omnibus.customers.domain import Contact, Customer, Site
+from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Note, Service, Site, Tag
+from omnibus.customers.domain.service import with_defaults
 from omnibus.customers.integration.outbound import OUTBOUND, to_integration
 from omnibus.platform.eventstore import aggregate_uuid, topics_of
 
@@ -200,20 +201,9 @@ def test_events_of_other_kinds_are_not_published():
 
 
 def test_the_outbound_rules_publish_every_mapped_event_as_the_customers_source():
-    mapped = (
-        Customer.Created,
-        Customer.Updated,
-        Customer.StatusChanged,
-        Contact.Added,
-        Contact.Updated,
-        Contact.Removed,
-        Site.Added,
-        Site.Updated,
-        Site.Removed,
-    )
-
     assert OUTBOUND.source == "customers"
-    assert set(OUTBOUND.topics) == set(topics_of(*mapped))
+    assert set(OUTBOUND.topics) == set(topics_of(*ALL_EVENTS))
+    assert all(e in ALL_EVENTS for e in (Service.Created, Attribute.Set, Tag.Added, Site.Removed))
 
 
 def test_every_published_contract_is_reachable_from_a_domain_event():
@@ -227,6 +217,115 @@ def test_every_published_contract_is_reachable_from_a_domain_event():
     site.update({"city": "Leeds"})
     site.remove()
 
-    events = customer.collect_events() + contact.collect_events() + site.collect_events()
+    service = a_service()
+    service.update({"service_deactivate_date": START, "service_visible_to_customer": False})
+    service.change_status("Deactivated")
+    service.delete()
+    attribute = Attribute(
+        id=aggregate_uuid("attribute", 3), attribute_id=3, customer_id=12, attribute_name="vlan_id", attribute_value="1"
+    )
+    attribute.change_value("2")
+    attribute.remove()
+    tag = a_tag()
+    tag.update({"tag_text": "Paid"})
+    tag.remove()
+    note = Note(customer_id=12, note="Called about the invoice")
+
+    events = [
+        *note.collect_events(),
+        *customer.collect_events(),
+        *contact.collect_events(),
+        *site.collect_events(),
+        *service.collect_events(),
+        *attribute.collect_events(),
+        *tag.collect_events(),
+    ]
 
     assert {type(to_integration(e)) for e in events} == set(contracts.PUBLISHED)
+
+
+def a_service(**fields: Any) -> Service:
+    return Service(
+        id=aggregate_uuid("service", 9),
+        service_id=9,
+        customer_id=12,
+        service_status="Active",
+        fields=with_defaults(
+            {
+                "service_name": "Mobile - +44 7700 900123",
+                "service_uuid": "Mobile_a3f2c1d8",
+                "retail_cost": Decimal("30.00"),
+                "provisioning_json_vars": '{"imsi": "001"}',
+                **fields,
+            }
+        ),
+    )
+
+
+def a_tag() -> Tag:
+    return Tag(
+        id=aggregate_uuid("tag", 4),
+        tag_id=4,
+        customer_id=12,
+        fields={
+            "tag_text": "Late invoice",
+            "tag_hex_color": "FF0000",
+            "tag_link": None,
+            "tag_active_date": START,
+            "tag_deactivate_date": datetime(2099, 1, 1, tzinfo=UTC),
+        },
+    )
+
+
+def test_service_created_carries_the_record_but_not_the_play_variables():
+    payload = to_integration(a_service().collect_events()[0])
+
+    assert isinstance(payload, contracts.ServiceCreated)
+    assert (payload.service_id, payload.customer_id, payload.service_uuid) == (9, 12, "Mobile_a3f2c1d8")
+    assert payload.service_status == "Active"
+    assert payload.retail_cost == Decimal("30.00")
+    assert "provisioning_json_vars" not in json.loads(payload.model_dump_json())
+
+
+def test_deactivating_a_service_publishes_the_status_change_and_the_deactivation():
+    service = a_service()
+    service.collect_events()
+
+    service.change_status("Deactivated")
+
+    payloads = [to_integration(e) for e in service.collect_events()]
+    assert [type(p) for p in payloads] == [contracts.ServiceStatusChanged, contracts.ServiceDeactivated]
+    assert json.loads(payloads[0].model_dump_json())["to"] == "Deactivated"
+
+
+def test_a_later_expiry_publishes_service_expiry_extended_with_the_new_date():
+    service = a_service(service_deactivate_date=START)
+    service.collect_events()
+    later = datetime(2025, 2, 1, tzinfo=UTC)
+
+    service.update({"service_deactivate_date": later})
+
+    payloads = [to_integration(e) for e in service.collect_events()]
+    assert [type(p) for p in payloads] == [contracts.ServiceUpdated, contracts.ServiceExpiryExtended]
+    assert payloads[1].service_deactivate_date == later
+    assert payloads[0].changed_fields == ["service_deactivate_date"]
+
+
+def test_attribute_value_change_carries_old_and_new_values():
+    attribute = Attribute(
+        id=aggregate_uuid("attribute", 3), attribute_id=3, customer_id=12, attribute_name="tier", attribute_value="a"
+    )
+    attribute.collect_events()
+    attribute.change_value("b")
+
+    payload = to_integration(attribute.collect_events()[0])
+
+    assert isinstance(payload, contracts.CustomerAttributeValueChanged)
+    assert (payload.old_value, payload.new_value, payload.attribute_name) == ("a", "b", "tier")
+
+
+def test_tag_added_carries_the_tag_fields():
+    payload = to_integration(a_tag().collect_events()[0])
+
+    assert isinstance(payload, contracts.CustomerTagAdded)
+    assert (payload.tag_text, payload.tag_hex_color, payload.tag_active_date) == ("Late invoice", "FF0000", START)

@@ -147,6 +147,178 @@ class SiteRemoved(_SiteState):
     name: ClassVar[str] = "SiteRemoved"
 
 
+ServiceStatus = Literal["Active", "Inactive", "Suspended", "Deactivated"]
+
+
+class _ServiceEvent(_CustomersEvent):
+    aggregate_type: ClassVar[str] = "Service"
+
+    service_id: int = Field(description="Service id")
+    customer_id: int = Field(description="Owning customer")
+
+
+class _MoneyAsString(_CustomersEvent):
+    @field_serializer("retail_cost", "wholesale_cost", when_used="json", check_fields=False)
+    def _decimal_as_string(self, value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+
+class _ServiceFields(_ServiceEvent, _MoneyAsString):
+    site_id: int | None = Field(default=None, description="Delivery site")
+    service_name: str | None = Field(default=None, description="Service name")
+    service_type: str | None = Field(default=None, description="Service type (service_types, D52)")
+    icon: str | None = Field(default=None, description="FontAwesome icon class")
+    service_active_date: datetime | None = Field(default=None, description="Active from (UTC)")
+    service_deactivate_date: datetime | None = Field(default=None, description="Expiry (UTC)")
+    contract_end_date: datetime | None = Field(default=None, description="Contract end (UTC)")
+    retail_cost: Decimal | None = Field(default=None, description="Monthly retail price (decimal string)")
+    wholesale_cost: Decimal | None = Field(default=None, description="Wholesale cost (decimal string)")
+    service_billed: bool | None = Field(default=None, description="False: excluded from invoicing")
+    service_taxable: bool | None = Field(default=None, description="False: no tax")
+    promo_code: str | None = Field(default=None, description="Promotion code")
+    service_visible_to_customer: bool | None = Field(default=None, description="Shown in self-care")
+    service_usage_visible_to_customer: bool | None = Field(default=None, description="Usage shown in self-care")
+    service_notes: str | None = Field(default=None, description="Notes")
+
+
+class ServiceCreated(_ServiceFields):
+    """A service record was created (by a provisioning playbook, D51)."""
+
+    name: ClassVar[str] = "ServiceCreated"
+    service_uuid: str = Field(description="OCS account id (unique)")
+    service_status: ServiceStatus = Field(description="Active, Inactive or Suspended")
+    product_id: int | None = Field(default=None, description="Product it came from")
+    service_provisioned_date: datetime | None = Field(default=None, description="Set by the playbook (UTC)")
+    provisioning_play: str | None = Field(default=None, description="Play that created it")
+    deprovisioning_play: str | None = Field(default=None, description="Teardown play")
+    bundled_parent: int | None = Field(default=None, description="Parent service of a bundle")
+    created: datetime = Field(description="Creation time (UTC)")
+
+
+class ServiceUpdated(_ServiceFields):
+    """Editable fields of a service changed (dates, prices, flags, ...); only ``changed_fields`` carry values."""
+
+    name: ClassVar[str] = "ServiceUpdated"
+    changed_fields: list[str] = Field(description="Names of the fields that changed")
+
+
+class ServiceStatusChanged(_ServiceEvent):
+    """The service's status changed: activated, suspended, made inactive or deactivated (§4.5)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, serialize_by_alias=True)
+    name: ClassVar[str] = "ServiceStatusChanged"
+
+    service_uuid: str = Field(description="OCS account id")
+    from_status: ServiceStatus = Field(alias="from", description="Status before")
+    to_status: ServiceStatus = Field(alias="to", description="Status after")
+    reason: str | None = Field(default=None, description="Why, when known")
+
+
+class ServiceDeactivated(_ServiceEvent):
+    """The service was deprovisioned (status Deactivated, terminal)."""
+
+    name: ClassVar[str] = "ServiceDeactivated"
+    service_uuid: str = Field(description="OCS account id")
+    service_deactivate_date: datetime | None = Field(default=None, description="Deactivation date (UTC)")
+
+
+class ServiceExpiryExtended(_ServiceEvent):
+    """The service's expiry moved later (a top-up or renewal)."""
+
+    name: ClassVar[str] = "ServiceExpiryExtended"
+    service_uuid: str = Field(description="OCS account id")
+    service_deactivate_date: datetime = Field(description="New expiry (UTC)")
+
+
+class ServiceVisibilityChanged(_ServiceEvent):
+    """What the customer sees of the service in self-care changed."""
+
+    name: ClassVar[str] = "ServiceVisibilityChanged"
+    service_visible_to_customer: bool = Field(description="Shown in self-care")
+    service_usage_visible_to_customer: bool = Field(description="Usage and balances shown in self-care")
+
+
+class ServiceDeleted(_ServiceEvent):
+    """The service record was removed (rollback of a failed provisioning)."""
+
+    name: ClassVar[str] = "ServiceDeleted"
+    service_uuid: str = Field(description="OCS account id")
+
+
+class _AttributeEvent(_CustomersEvent):
+    aggregate_type: ClassVar[str] = "CustomerAttribute"
+
+    attribute_id: int = Field(description="Attribute id")
+    customer_id: int = Field(description="Owning customer")
+    attribute_name: str = Field(description="snake_case key (D40)")
+
+
+class CustomerAttributeSet(_AttributeEvent):
+    """An attribute was added to a customer."""
+
+    name: ClassVar[str] = "CustomerAttributeSet"
+    attribute_value: str = Field(description="Value (always a string)")
+
+
+class CustomerAttributeValueChanged(_AttributeEvent):
+    """An attribute's value changed."""
+
+    name: ClassVar[str] = "CustomerAttributeValueChanged"
+    old_value: str = Field(description="Value before")
+    new_value: str = Field(description="Value after")
+    by: int | str | None = Field(default=None, description="Acting user id or API key")
+
+
+class CustomerAttributeRemoved(_AttributeEvent):
+    """An attribute was removed."""
+
+    name: ClassVar[str] = "CustomerAttributeRemoved"
+    by: int | str | None = Field(default=None, description="Acting user id or API key")
+
+
+class _TagEvent(_CustomersEvent):
+    aggregate_type: ClassVar[str] = "CustomerTag"
+
+    tag_id: int = Field(description="Tag id")
+    customer_id: int = Field(description="Owning customer")
+    tag_text: str | None = Field(default=None, description="Pill label")
+    tag_hex_color: str | None = Field(default=None, description="6 hex digits, no '#'")
+    tag_link: str | None = Field(default=None, description="URL opened on click")
+    tag_active_date: datetime | None = Field(default=None, description="Shown from (UTC)")
+    tag_deactivate_date: datetime | None = Field(default=None, description="Hidden from (UTC)")
+
+
+class CustomerTagAdded(_TagEvent):
+    """A tag was added to a customer."""
+
+    name: ClassVar[str] = "CustomerTagAdded"
+    actor: int | str | None = Field(default=None, description="Acting user id or API key")
+
+
+class CustomerTagUpdated(_TagEvent):
+    """A tag changed; only the ``changed_fields`` carry new values."""
+
+    name: ClassVar[str] = "CustomerTagUpdated"
+    changed_fields: list[str] = Field(description="Names of the fields that changed")
+
+
+class CustomerTagRemoved(_TagEvent):
+    """A tag was removed."""
+
+    name: ClassVar[str] = "CustomerTagRemoved"
+
+
+class ActivityNoteAdded(_CustomersEvent):
+    """Staff added a manual note to a customer's activity log (D49)."""
+
+    name: ClassVar[str] = "ActivityNoteAdded"
+    aggregate_type: ClassVar[str] = "Note"
+
+    customer_id: int = Field(description="Customer the note is about")
+    activity_id: str = Field(description="The log entry's id")
+    by: int | str | None = Field(default=None, description="Acting user id or API key")
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CustomerCreated,
     CustomerUpdated,
@@ -157,4 +329,18 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     SiteAdded,
     SiteUpdated,
     SiteRemoved,
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceStatusChanged,
+    ServiceDeactivated,
+    ServiceExpiryExtended,
+    ServiceVisibilityChanged,
+    ServiceDeleted,
+    CustomerAttributeSet,
+    CustomerAttributeValueChanged,
+    CustomerAttributeRemoved,
+    CustomerTagAdded,
+    CustomerTagUpdated,
+    CustomerTagRemoved,
+    ActivityNoteAdded,
 )

@@ -1,5 +1,7 @@
 """The message envelope: AMQP headers that travel with every published event (ARCHITECTURE.md §5)."""
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,23 +42,21 @@ class Envelope(BaseModel):
 
     def to_headers(self) -> dict[str, Any]:
         """AMQP header table (strings and ints only, no nulls)."""
-        headers: dict[str, Any] = {
-            "event_id": str(self.event_id),
-            "event_type": self.event_type,
-            "event_version": self.event_version,
-            "source": self.source,
-            "position": self.position,
-            "aggregate_type": self.aggregate_type,
-            "aggregate_id": str(self.aggregate_id),
-            "aggregate_version": self.aggregate_version,
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor": self.actor.model_dump_json(exclude_none=True),
-        }
-        for key in ("correlation_id", "causation_id", "traceparent"):
-            value = getattr(self, key)
-            if value is not None:
-                headers[key] = value
-        return headers
+        return envelope_headers(
+            event_id=str(self.event_id),
+            event_type=self.event_type,
+            event_version=self.event_version,
+            source=self.source,
+            position=self.position,
+            aggregate_type=self.aggregate_type,
+            aggregate_id=str(self.aggregate_id),
+            aggregate_version=self.aggregate_version,
+            occurred_at=self.occurred_at.isoformat(),
+            actor=self.actor.model_dump(),
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            traceparent=self.traceparent,
+        )
 
     @classmethod
     def from_headers(cls, headers: dict[str, Any]) -> "Envelope":
@@ -66,3 +66,47 @@ class Envelope(BaseModel):
         if isinstance(actor, str):
             data["actor"] = Actor.model_validate_json(actor)
         return cls.model_validate(data)
+
+
+ACTOR_FIELDS = tuple(Actor.model_fields)
+
+
+def envelope_headers(
+    *,
+    event_id: str,
+    event_type: str,
+    event_version: int,
+    source: str,
+    position: int,
+    aggregate_type: str,
+    aggregate_id: str,
+    aggregate_version: int,
+    occurred_at: str,
+    actor: Mapping[str, Any],
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    traceparent: str | None = None,
+) -> dict[str, Any]:
+    """The header table of an envelope from values already in wire form: the relay's path, which skips building
+    (and validating) an ``Envelope`` per event. ``Envelope.from_headers`` reads it back."""
+    known = {k: actor[k] for k in ACTOR_FIELDS if actor.get(k) is not None}
+    headers: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "event_version": event_version,
+        "source": source,
+        "position": position,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": aggregate_id,
+        "aggregate_version": aggregate_version,
+        "occurred_at": occurred_at,
+        "actor": json.dumps(known, separators=(",", ":")),
+    }
+    for key, value in (
+        ("correlation_id", correlation_id),
+        ("causation_id", causation_id),
+        ("traceparent", traceparent),
+    ):
+        if value is not None:
+            headers[key] = value
+    return headers

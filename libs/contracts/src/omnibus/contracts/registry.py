@@ -36,10 +36,11 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import catalog, customers
+    from omnibus.contracts import catalog, charging, customers
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
+    registry.register(charging.PUBLISHED)
     registry.register(catalog.PUBLISHED)
     return registry
 

@@ -40,6 +40,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/crm/ocs", "charging-gateway"),
     Route("/crm/oam", "charging-gateway"),
     Route("/oam/usage", "charging-gateway"),
+    Route("/jsonrpc", "charging-gateway"),  # the CGRateS JSON-RPC relay for playbooks (charging.md §4.6)
     Route("/crm/cbc", "cbc"),
 )
 

@@ -6,8 +6,10 @@ omnibus token [--permissions ..]  mint an access token with the embedded mode's 
 omnibus events tail <service>     print a service's recorded events (filters; --follow)
 omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
 omnibus projections rebuild <service> <projection>
-omnibus dlq list|show|redrive <queue> ...
+omnibus dlq list|show|redrive <queue> ...   inspect dead letters, repair a body, send them back
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
+omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
+omnibus emulate <system> [...]    a local stand-in of an external system (e.g. `emulate cgrates --port 2080`)
 """
 
 import argparse
@@ -85,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_replay)
 
     projections = commands.add_parser("projections", help="read-model tools").add_subparsers()
-    rebuild = projections.add_parser("rebuild", help="empty a projection and replay it from zero")
+    rebuild = projections.add_parser(
+        "rebuild", help="replay a projection from zero into shadow tables while the live one serves, then switch"
+    )
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
     rebuild.set_defaults(handler=_rebuild)
@@ -98,17 +102,49 @@ def _parser() -> argparse.ArgumentParser:
     dlq_show = dlq.add_parser("show", help="one dead letter with headers and body")
     dlq_show.add_argument("queue")
     dlq_show.add_argument("message_id")
+    dlq_show.add_argument("--body", action="store_true", help="print only the body (to edit it, then redrive)")
     dlq_show.set_defaults(handler=_dlq_show)
-    dlq_redrive = dlq.add_parser("redrive", help="move dead letters back to their queue")
+    dlq_redrive = dlq.add_parser("redrive", help="move dead letters back to their queue (optionally repaired)")
     dlq_redrive.add_argument("queue")
     dlq_redrive.add_argument("--id", dest="ids", action="append", default=None, help="only these message ids")
+    dlq_redrive.add_argument(
+        "--body-file", default=None, help="with one --id: send it back with this JSON body (an operator's fix)"
+    )
     dlq_redrive.set_defaults(handler=_dlq_redrive)
 
     contracts = commands.add_parser("contracts", help="published-language tools").add_subparsers()
     export = contracts.add_parser("export", help="write JSON Schemas and an AsyncAPI 3 document")
     export.add_argument("directory")
     export.set_defaults(handler=_export)
+
+    gateway = commands.add_parser("gateway", help="deployed gateway tools").add_subparsers()
+    nginx = gateway.add_parser("nginx", help="write the nginx configuration generated from the route table")
+    nginx.add_argument(
+        "--upstream",
+        action="append",
+        default=None,
+        metavar="SERVICE=URL",
+        help="a service's base URL (repeatable); without any, every installed service at --template",
+    )
+    nginx.add_argument("--template", default="http://{service}:8000", help="upstream URL of each service")
+    nginx.add_argument("--listen", default="5000", help="nginx listen address (port or host:port)")
+    nginx.add_argument("--runtime-dir", default=None, help="pid file, logs and temp files here; foreground")
+    nginx.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
+    nginx.set_defaults(handler=_gateway_nginx)
+    _add_emulators(commands.add_parser("emulate", help="local stand-ins of external systems").add_subparsers())
     return parser
+
+
+def _add_emulators(emulate: Any) -> None:
+    """``omnibus emulate <name>``: each stand-in registers under the ``omnibus.emulators`` entry points an object
+    with ``help``, ``add_arguments(parser)`` and ``run(args) -> int`` (ARCHITECTURE.md §10)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="omnibus.emulators"):
+        command = ep.load()
+        sub = emulate.add_parser(ep.name, help=getattr(command, "help", None))
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -183,7 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if args.role == "workers":
         infra, runtimes = build_services(settings, [args.service])
-        asyncio.run(run_workers(infra, runtimes))
+        asyncio.run(run_workers(infra, runtimes, settings.metrics_port))
         return 0
     separate = settings.store_kind == "postgres" and not settings.amqp_url.startswith("memory://")
     children = []
@@ -387,6 +423,9 @@ def _dlq_show(args: argparse.Namespace) -> int:
         await bus.start()
         try:
             for dead in await bus.dead_letters(args.queue, 10_000):
+                if dead.message_id == args.message_id and args.body:
+                    sys.stdout.write(dead.body.decode(errors="replace"))
+                    return 0
                 if dead.message_id == args.message_id:
                     print(
                         json.dumps(
@@ -414,11 +453,23 @@ def _dlq_show(args: argparse.Namespace) -> int:
 
 
 def _dlq_redrive(args: argparse.Namespace) -> int:
+    fixed: dict[str, bytes] = {}
+    if args.body_file is not None:
+        if not args.ids or len(args.ids) != 1:
+            raise SystemExit("--body-file repairs one message: give exactly one --id")
+        with open(args.body_file, "rb") as file:
+            body = file.read()
+        try:
+            json.loads(body)
+        except ValueError as error:
+            raise SystemExit(f"{args.body_file} is not valid JSON: {error}") from None
+        fixed[args.ids[0]] = body
+
     async def go() -> int:
         bus = _bus()
         await bus.start()
         try:
-            moved: int = await bus.redrive(args.queue, args.ids)
+            moved: int = await bus.redrive(args.queue, args.ids, fixed)
             return moved
         finally:
             await bus.close()
@@ -432,6 +483,30 @@ def _export(args: argparse.Namespace) -> int:
 
     for path in export(args.directory):
         print(path)
+    return 0
+
+
+def _gateway_nginx(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from omnibus.platform.nginx import render_config
+    from omnibus.platform.service import discover_services
+
+    if args.upstream:
+        pairs = [item.partition("=") for item in args.upstream]
+        if any(not name or not url for name, _, url in pairs):
+            raise SystemExit("--upstream takes SERVICE=URL")
+        upstreams = {name: url for name, _, url in pairs}
+    else:
+        upstreams = {name: args.template.format(service=name) for name in discover_services()}
+    try:
+        config = render_config(upstreams, listen=args.listen, runtime_dir=args.runtime_dir)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    if args.output is None:
+        print(config, end="")
+    else:
+        Path(args.output).write_text(config)
     return 0
 
 

@@ -1,14 +1,19 @@
-"""Bus consumers: other contexts' events -> this service's read models, exactly once in effect.
+"""Bus consumers: other contexts' events -> this service's read models (exactly once in effect) and reactions.
 
-A batch of deliveries is decoded (an undecodable message is a ``PermanentError``: dead-lettered at once), then
-applied in ONE transaction together with the consumer's inbox rows ``(consumer, source, position)``. A message
-already in the inbox (a redelivery, a re-publish after a relay crash) is acknowledged without effect. If the batch
-fails, each message is retried in its own transaction so that only the failing one is retried/dead-lettered.
+A service listens to each upstream context on one queue; its handlers of that context share the queue. A batch of
+deliveries is decoded (an undecodable message is a ``PermanentError``: dead-lettered at once), then applied: read
+models in ONE transaction together with their inbox rows ``(consumer, source, position)``; reactions (commands)
+before that, each recording its inbox row after its command. A message already in a handler's inbox (a
+redelivery, a re-publish after a relay crash) has no effect on it. If the batch fails, each message is retried
+alone so that only the failing one is retried/dead-lettered.
 """
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +25,7 @@ from omnibus.contracts import REGISTRY, Envelope, IntegrationEvent, UnknownEvent
 from omnibus.contracts.topology import subscriber_queue
 from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.messaging.bus import Delivery, Outcome, PermanentError, RetryPolicy, Subscription
+from omnibus.platform.metrics import CONSUMER_LAG
 from omnibus.platform.projections import Projection
 from omnibus.platform.readmodels import Rows, record_positions, seen_positions
 from omnibus.platform.telemetry import current_traceparent, span
@@ -49,8 +55,8 @@ def decode(delivery: Delivery) -> ReceivedEvent:
         raise PermanentError(f"undecodable message {delivery.message_id}: {error}") from error
 
 
-class BusProjection(Projection):
-    """A read model fed by other contexts' events; ``handles`` lists the contract classes it needs."""
+class _Subscriber:
+    """What a bus handler subscribes to: the contract classes it handles."""
 
     handles: tuple[type[IntegrationEvent], ...]
 
@@ -60,23 +66,58 @@ class BusProjection(Projection):
     def sources(self) -> tuple[str, ...]:
         return tuple(sorted({cls.context for cls in self.handles}))
 
+    def wants(self, event: ReceivedEvent) -> bool:
+        return isinstance(event.payload, self.handles)
 
-class ProjectionConsumer:
-    """Feeds one BusProjection from the bus, one subscription (queue) per upstream context."""
 
-    def __init__(self, subscriber: str, engine: Engine, projection: BusProjection, retry: RetryPolicy | None = None):
+class BusProjection(_Subscriber, Projection):
+    """A read model fed by other contexts' events; ``handles`` lists the contract classes it needs."""
+
+
+class Reaction(_Subscriber, ABC):
+    """Acts on other contexts' events with one of this service's commands (a side effect, e.g. disabling an OCS
+    account when a service is suspended). At least once: a redelivery after a crash between the command and its
+    inbox row runs the command again, so commands must be idempotent."""
+
+    name: str
+
+    @abstractmethod
+    def react(self, event: ReceivedEvent) -> None:
+        """Run in a worker thread, inside the event's command context (actor, correlation, trace)."""
+
+
+Handler = BusProjection | Reaction
+
+
+class SourceConsumer:
+    """All of one service's handlers of one upstream context, on that context's queue (``<service>.from.<source>``).
+
+    Each handler keeps its own inbox rows (consumer ``<service>:<handler name>``), so one can be replayed or
+    rebuilt alone. Per batch: reactions first (each new event, outside any read-model transaction), then every
+    projection's rows and inbox rows in one transaction.
+    """
+
+    def __init__(
+        self,
+        subscriber: str,
+        engine: Engine,
+        source: str,
+        handlers: Sequence[Handler],
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.subscriber = subscriber
         self.engine = engine
-        self.projection = projection
+        self.source = source
+        self.handlers = list(handlers)
         self.retry = retry or RetryPolicy()
-        self.consumer_name = f"{subscriber}:{projection.name}"
+        self.queue = subscriber_queue(subscriber, source)
+
+    def consumer_name(self, handler: Handler) -> str:
+        return f"{self.subscriber}:{handler.name}"
 
     def subscriptions(self) -> list[Subscription]:
-        subs = []
-        for source in self.projection.sources():
-            keys = tuple(k for k in self.projection.bindings() if k.startswith(f"{source}."))
-            subs.append(Subscription(subscriber_queue(self.subscriber, source), keys, self.handle, self.retry))
-        return subs
+        keys = sorted({k for h in self.handlers for k in h.bindings() if k.startswith(f"{self.source}.")})
+        return [Subscription(self.queue, tuple(keys), self.handle, self.retry)]
 
     async def handle(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         outcomes: list[Outcome] = [None] * len(deliveries)
@@ -88,6 +129,8 @@ class ProjectionConsumer:
                 outcomes[index] = error
         if not decoded:
             return outcomes
+        newest = decoded[-1][1].envelope.occurred_at
+        CONSUMER_LAG.labels(self.queue).set(max(time.time() - newest.timestamp(), 0.0))
         try:
             await asyncio.to_thread(self._apply, [event for _, event in decoded])
         except Exception:
@@ -95,33 +138,66 @@ class ProjectionConsumer:
                 try:
                     await asyncio.to_thread(self._apply, [event])
                 except Exception as error:
-                    log.warning("consumer %s failed on %s: %s", self.consumer_name, event.envelope.event_id, error)
+                    log.warning("consumer %s failed on %s: %s", self.queue, event.envelope.event_id, error)
                     outcomes[index] = error
         return outcomes
 
     def _apply(self, events: Sequence[ReceivedEvent]) -> None:
+        for reaction in (h for h in self.handlers if isinstance(h, Reaction)):
+            self._react(reaction, [e for e in events if reaction.wants(e)])
+        projections = [h for h in self.handlers if isinstance(h, BusProjection)]
+        if not projections:
+            return
         with self.engine.begin() as conn:
-            seen = seen_positions(conn, self.consumer_name, [e.key for e in events])
             rows = Rows(conn)
-            applied: list[tuple[str, int]] = []
-            for event in events:
-                if event.key in seen:
-                    continue
-                seen.add(event.key)
-                envelope = event.envelope
-                attributes: dict[str, str | int] = {
-                    "omnibus.consumer": self.consumer_name,
-                    "omnibus.source": envelope.source,
-                    "omnibus.position": envelope.position,
-                }
-                with span(
-                    f"consume {envelope.event_type}", attributes, parent=envelope.traceparent, kind=SpanKind.CONSUMER
-                ):
-                    with command_context(_context_of(envelope)):
-                        self.projection.apply(event, rows)
-                applied.append(event.key)
+            for projection in projections:
+                name = self.consumer_name(projection)
+                wanted = [e for e in events if projection.wants(e)]
+                seen = seen_positions(conn, name, [e.key for e in wanted])
+                applied: list[tuple[str, int]] = []
+                for event in wanted:
+                    if event.key in seen:
+                        continue
+                    seen.add(event.key)
+                    with _consuming(name, event):
+                        projection.apply(event, rows)
+                    applied.append(event.key)
+                record_positions(conn, name, applied)
             rows.flush()
-            record_positions(conn, self.consumer_name, applied)
+
+    def _react(self, reaction: Reaction, events: Sequence[ReceivedEvent]) -> None:
+        name = self.consumer_name(reaction)
+        if not events:
+            return
+        with self.engine.connect() as conn:
+            seen = seen_positions(conn, name, [e.key for e in events])
+        for event in events:
+            if event.key in seen:
+                continue
+            with _consuming(name, event):
+                reaction.react(event)
+            with self.engine.begin() as conn:
+                record_positions(conn, name, [event.key])
+            seen.add(event.key)
+
+
+@contextmanager
+def _consuming(consumer: str, event: ReceivedEvent) -> Iterator[None]:
+    envelope = event.envelope
+    attributes: dict[str, str | int] = {
+        "omnibus.consumer": consumer,
+        "omnibus.source": envelope.source,
+        "omnibus.position": envelope.position,
+    }
+    with span(f"consume {envelope.event_type}", attributes, parent=envelope.traceparent, kind=SpanKind.CONSUMER):
+        with command_context(_context_of(envelope)):
+            yield
+
+
+def source_consumers(subscriber: str, engine: Engine, handlers: Sequence[Handler]) -> list[SourceConsumer]:
+    """One consumer per upstream context that any of ``handlers`` listens to."""
+    sources = sorted({source for h in handlers for source in h.sources()})
+    return [SourceConsumer(subscriber, engine, s, [h for h in handlers if s in h.sources()]) for s in sources]
 
 
 def _context_of(envelope: Envelope) -> CommandContext:

@@ -4,7 +4,8 @@
   (domain-event classes for a local projection, contract classes for a bus subscriber) it needs.
 - ``LocalProjectionRunner``: follows the service's own notification log in batches (a background thread), and
   lets writers wait until their events are projected (read-your-writes for the REST API).
-- ``rebuild``: drop a projection's rows and replay it from zero, with progress.
+- ``rebuild``: replay a projection from zero into shadow tables while the live ones keep serving, then switch
+  in one short transaction (blue/green), with progress.
 """
 
 import asyncio
@@ -12,14 +13,16 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, Engine, MetaData, Table, text
+from sqlalchemy.sql.elements import quoted_name
 
 from omnibus.platform import leadership
 from omnibus.platform.eventstore import ServiceApplication
-from omnibus.platform.readmodels import Rows, read_position, write_position
+from omnibus.platform.readmodels import Rows, advance_position, read_position, write_position
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +46,29 @@ class ProjectionTimeout(TimeoutError):
     """A write's events were not projected in time."""
 
 
+class _PositionMoved(Exception):
+    """Another writer (a rebuild's switch) moved the tracking position: the batch is rolled back."""
+
+
 class LocalProjectionRunner:
     """Keeps one projection of a service's own events up to date."""
 
     def __init__(
-        self, app: ServiceApplication, engine: Engine, projection: Projection, *, batch_size: int = 1000
+        self,
+        app: ServiceApplication,
+        engine: Engine,
+        projection: Projection,
+        *,
+        batch_size: int = 1000,
+        tables: Mapping[str, Table] | None = None,
+        tracking_name: str | None = None,
     ) -> None:
         self.app = app
         self.engine = engine
         self.projection = projection
         self.batch_size = batch_size
+        self.tables = tables  # write these instead of the projection's own (a rebuild's shadow tables)
+        self.tracking_name = tracking_name or projection.name
         self._caught_up = -1  # every notification id <= this is projected
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -64,7 +80,7 @@ class LocalProjectionRunner:
 
     def start(self) -> None:
         with self.engine.connect() as conn:
-            self._caught_up = read_position(conn, self.projection.name)
+            self._caught_up = read_position(conn, self.tracking_name)
         self.app.add_listener(lambda _: self._wake.set())
         self._thread = threading.Thread(target=self._run, name=f"projection:{self.projection.name}", daemon=True)
         self._thread.start()
@@ -128,31 +144,56 @@ class LocalProjectionRunner:
         """Project one batch; returns (events applied, whether more may be waiting)."""
         if self._caught_up < 0:  # not started: resume from the stored position, never re-apply tracked events
             with self.engine.connect() as conn:
-                self._caught_up = read_position(conn, self.projection.name)
-        head = self.app.max_notification_id()
-        notifications = self.app.read_notifications(self._caught_up, self.batch_size, stop=head)
-        full = len(notifications) == self.batch_size
-        reached = notifications[-1].id if full else max(head, self._caught_up)
-        wanted = self._wanted
+                self._caught_up = read_position(conn, self.tracking_name)
+        notifications, reached, full = self._next_batch()
         if reached > self._caught_up:
-            with self.engine.begin() as conn:
-                rows = Rows(conn)
-                for notification in notifications:
-                    if wanted is None or notification.topic in wanted:
-                        self.projection.apply(self.app.mapper.to_domain_event(notification), rows)
-                rows.flush()
-                write_position(conn, self.projection.name, reached)
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(conn, notifications, reached)
+            except _PositionMoved:
+                with self.engine.connect() as conn:
+                    reached = read_position(conn, self.tracking_name)
+                log.info("projection %s was switched by a rebuild; continuing at %d", self.tracking_name, reached)
+                notifications, full = [], True
             with self._cond:
                 self._caught_up = reached
                 self._cond.notify_all()
                 self._release_waiters()
         return len(notifications), full
 
+    def catch_up_within(self, conn: Connection) -> int:
+        """Project everything recorded so far inside the caller's transaction (a rebuild's switch)."""
+        applied = 0
+        while True:
+            notifications, reached, full = self._next_batch()
+            if reached > self._caught_up:
+                self._apply(conn, notifications, reached)
+                self._caught_up = reached
+            applied += len(notifications)
+            if not full:
+                return applied
+
+    def _next_batch(self) -> tuple[Sequence[Notification], int, bool]:
+        head = self.app.max_notification_id()
+        notifications = self.app.read_notifications(self._caught_up, self.batch_size, stop=head)
+        full = len(notifications) == self.batch_size
+        return notifications, notifications[-1].id if full else max(head, self._caught_up), full
+
+    def _apply(self, conn: Connection, notifications: Sequence[Notification], reached: int) -> None:
+        wanted = self._wanted
+        rows = Rows(conn, self.tables)
+        for notification in notifications:
+            if wanted is None or notification.topic in wanted:
+                self.projection.apply(self.app.mapper.to_domain_event(notification), rows)
+        rows.flush()
+        if not advance_position(conn, self.tracking_name, self._caught_up, reached):
+            raise _PositionMoved(self.tracking_name)
+
     def _run(self) -> None:
         lock = leadership.acquire(self.engine, f"projection:{self.projection.name}", self._stop)
         try:
             with self.engine.connect() as conn, self._cond:  # a standby resumes where the last leader stopped
-                self._caught_up = max(self._caught_up, read_position(conn, self.projection.name))
+                self._caught_up = max(self._caught_up, read_position(conn, self.tracking_name))
             self._follow()
         finally:
             if lock is not None:
@@ -181,6 +222,10 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+SHADOW_SCHEMA = "omnibus_rebuild"  # PostgreSQL: shadow tables keep their names (and index names) in this schema
+SHADOW_SUFFIX = "__rebuild"  # SQLite (no schemas in one file): shadow tables and their indexes get this suffix
+
+
 def rebuild(
     app: ServiceApplication,
     engine: Engine,
@@ -189,22 +234,81 @@ def rebuild(
     batch_size: int = 5000,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Empty the projection's tables and replay every event; returns the number of events applied.
-
-    Run it with the service's projector stopped (docs/operations.md).
+    """Replay every event into shadow copies of the projection's tables while the live tables keep serving (and
+    their runner keeps following), then switch: in one transaction that locks the live tables, catch the shadow
+    up to the head, replace the live tables with it and move the tracking position. Readers wait only for that
+    short transaction; the live runner notices the moved position and goes on from there. Returns the number of
+    events replayed.
     """
+    postgres = engine.dialect.name == "postgresql"
+    shadows = _shadow_tables(projection.tables, postgres)
+    tracking = projection.name + SHADOW_SUFFIX
     with engine.begin() as conn:
-        for table in reversed(projection.tables):
-            conn.execute(delete(table))
-        write_position(conn, projection.name, 0)
-    runner = LocalProjectionRunner(app, engine, projection, batch_size=batch_size)
+        if postgres:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SHADOW_SCHEMA}"'))
+        for shadow in shadows.values():
+            shadow.drop(conn, checkfirst=True)  # a rebuild that died half-way leaves its shadow behind
+            shadow.create(conn)
+        write_position(conn, tracking, 0)
+    runner = LocalProjectionRunner(
+        app, engine, projection, batch_size=batch_size, tables=shadows, tracking_name=tracking
+    )
     runner._caught_up = 0
-    head = app.max_notification_id()
     total = 0
     while True:
         applied, more = runner.step()
         total += applied
         if progress is not None:
-            progress(runner.position, head)
+            progress(runner.position, app.max_notification_id())
         if not more:
-            return total
+            break
+    with engine.begin() as conn:
+        _lock_for_switch(conn, projection, postgres)
+        late = runner.catch_up_within(conn)  # what was recorded since the last batch
+        for table in projection.tables:
+            _replace(conn, table, shadows[table.name], postgres)
+        write_position(conn, projection.name, runner.position)
+        conn.execute(text("DELETE FROM projection_tracking WHERE name = :name"), {"name": tracking})
+    if progress is not None and late:
+        progress(runner.position, runner.position)
+    return total + late
+
+
+def _shadow_tables(tables: Sequence[Table], postgres: bool) -> dict[str, Table]:
+    metadata = MetaData()
+    shadows = {}
+    for table in tables:
+        if postgres:
+            shadow = table.to_metadata(metadata, schema=SHADOW_SCHEMA)
+        else:
+            shadow = table.to_metadata(metadata, name=table.name + SHADOW_SUFFIX)
+            for index in shadow.indexes:  # SQLite index names are unique per database
+                index.name = quoted_name(f"{index.name}{SHADOW_SUFFIX}", None)
+        shadows[table.name] = shadow
+    return shadows
+
+
+def _lock_for_switch(conn: Connection, projection: Projection, postgres: bool) -> None:
+    """Hold off the live runner (and readers, for the length of the switch)."""
+    if postgres:
+        names = ", ".join(f'"{t.name}"' for t in projection.tables)
+        conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+    else:  # SQLite: a write takes the database's write lock until commit
+        conn.execute(
+            text("UPDATE projection_tracking SET position = position WHERE name = :name"), {"name": projection.name}
+        )
+
+
+def _replace(conn: Connection, live: Table, shadow: Table, postgres: bool) -> None:
+    conn.execute(text(f'DROP TABLE "{live.name}"'))
+    if postgres:  # indexes and owned sequences move with the table, names unchanged
+        conn.execute(text(f'ALTER TABLE "{SHADOW_SCHEMA}"."{shadow.name}" SET SCHEMA "{live.schema or "public"}"'))
+        return
+    conn.execute(text(f'ALTER TABLE "{shadow.name}" RENAME TO "{live.name}"'))
+    named = conn.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+        {"t": live.name},
+    ).all()
+    for name, sql in named:  # give the indexes their live names back (SQLite cannot rename an index)
+        conn.execute(text(f'DROP INDEX "{name}"'))
+        conn.execute(text(sql.replace(name, name.removesuffix(SHADOW_SUFFIX), 1)))

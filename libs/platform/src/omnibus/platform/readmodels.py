@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     select,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -91,6 +92,23 @@ def write_position(conn: Connection, name: str, position: int) -> None:
     _upsert(conn, projection_tracking, ["name"], [{"name": name, "position": position}])
 
 
+def advance_position(conn: Connection, name: str, expected: int, position: int) -> bool:
+    """Move a tracking position from ``expected`` to ``position``; False when another writer (a rebuild's
+    switch) moved it meanwhile, in which case the caller's batch must not commit."""
+    tracked = projection_tracking.c
+    moved = conn.execute(
+        update(projection_tracking)
+        .where(and_(tracked.name == name, tracked.position == expected))
+        .values(position=position)
+    )
+    if moved.rowcount == 1:
+        return True
+    if expected == 0 and conn.execute(select(tracked.name).where(tracked.name == name)).first() is None:
+        conn.execute(projection_tracking.insert(), [{"name": name, "position": position}])
+        return True
+    return False
+
+
 def seen_positions(conn: Connection, consumer: str, keys: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
     """Which of ``(source, position)`` this consumer already handled."""
     if not keys:
@@ -146,8 +164,8 @@ def _copy_upsert(conn: Connection, table: Table, key: Sequence[str], rows: Seque
         raise RuntimeError("the read-model connection is closed")
     columns = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    staging = sql.Identifier(f"staging_{table.name}")
-    target = sql.Identifier(table.name)
+    staging = sql.Identifier(f"staging_{table.name}")  # same shape in any schema: one staging table serves both
+    target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     updated = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c not in key]
     with raw.cursor() as cur:
@@ -219,15 +237,17 @@ class TableRows:
 
 
 class Rows:
-    """The row stores of one transaction, one per table a projection writes."""
+    """The row stores of one transaction, one per table a projection writes. ``tables`` redirects a projection's
+    tables (by name) to others of the same shape: a rebuild writes its shadow copies."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, tables: Mapping[str, Table] | None = None) -> None:
         self.conn = conn
+        self.redirect = tables or {}
         self._tables: dict[str, TableRows] = {}
 
     def __call__(self, table: Table) -> TableRows:
         if table.name not in self._tables:
-            self._tables[table.name] = TableRows(self.conn, table)
+            self._tables[table.name] = TableRows(self.conn, self.redirect.get(table.name, table))
         return self._tables[table.name]
 
     def flush(self) -> None:

@@ -18,7 +18,8 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine
 
-from omnibus.contracts import Actor, Envelope, IntegrationEvent
+from omnibus.contracts import IntegrationEvent
+from omnibus.contracts.envelope import envelope_headers
 from omnibus.platform import leadership
 from omnibus.platform.eventstore import ServiceApplication, event_id, event_meta
 from omnibus.platform.messaging.bus import Bus, OutgoingMessage
@@ -47,26 +48,29 @@ def to_message(outbound: Outbound, notification: Notification, domain_event: Any
     if payload is None:
         return None
     meta = event_meta(domain_event)
-    envelope = Envelope(
-        event_id=event_id(UUID(str(notification.originator_id)), notification.originator_version),
+    originator = notification.originator_id
+    aggregate = originator if isinstance(originator, UUID) else UUID(str(originator))
+    message_id = str(event_id(aggregate, notification.originator_version))
+    headers = envelope_headers(
+        event_id=message_id,
         event_type=payload.event_type(),
         event_version=payload.version,
         source=outbound.source,
         position=notification.id,
         aggregate_type=payload.aggregate_type,
-        aggregate_id=UUID(str(notification.originator_id)),
+        aggregate_id=str(aggregate),
         aggregate_version=notification.originator_version,
-        occurred_at=domain_event.timestamp,
+        occurred_at=domain_event.timestamp.isoformat(),
+        actor=meta.get("actor") or {},
         correlation_id=meta.get("correlation_id"),
         causation_id=meta.get("causation_id"),
         traceparent=meta.get("traceparent"),
-        actor=Actor.model_validate(meta.get("actor") or {}),
     )
     return OutgoingMessage(
         routing_key=payload.routing_key(),
         body=payload.model_dump_json().encode(),
-        message_id=str(envelope.event_id),
-        headers=envelope.to_headers(),
+        message_id=message_id,
+        headers=headers,
     )
 
 

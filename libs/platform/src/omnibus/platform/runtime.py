@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -24,6 +24,7 @@ from omnibus.platform.crm_config import CrmConfig
 from omnibus.platform.http.errors import install_error_handlers
 from omnibus.platform.messaging.bus import Bus
 from omnibus.platform.messaging.memory import InMemoryBus
+from omnibus.platform.metrics import exposition
 from omnibus.platform.service import Infrastructure, ServiceRuntime, discover_services
 from omnibus.platform.settings import ServiceSettings
 from omnibus.platform.telemetry import configure_telemetry
@@ -143,6 +144,11 @@ def embedded_app(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> F
         status = 503 if failing else 200
         return JSONResponse({"status": "unavailable" if failing else "ready", "failing": failing}, status_code=status)
 
+    @gateway.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     @gateway.get("/crm/openapi.json")
     async def openapi() -> dict[str, Any]:
         return merged_openapi(runtimes)
@@ -163,10 +169,16 @@ def embedded_app(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> F
     return gateway
 
 
-async def run_workers(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> None:
+async def run_workers(
+    infra: Infrastructure, runtimes: Sequence[ServiceRuntime], metrics_port: int | None = None
+) -> None:
     """Run only the background parts (relay, projections, consumers) until SIGTERM/SIGINT."""
     import signal
 
+    from omnibus.platform import metrics
+
+    if metrics_port is not None:
+        metrics.serve(metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

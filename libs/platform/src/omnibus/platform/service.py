@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import Engine, MetaData
 
+from omnibus.platform import metrics
 from omnibus.platform.auth.authenticator import Authenticator
-from omnibus.platform.consumers import BusProjection, ProjectionConsumer
+from omnibus.platform.consumers import BusProjection, Reaction, source_consumers
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
 from omnibus.platform.messaging.bus import Bus
@@ -44,6 +45,7 @@ class ServiceParts:
     outbound: Outbound | None = None
     projections: Sequence[Projection] = ()
     bus_projections: Sequence[BusProjection] = ()
+    reactions: Sequence[Reaction] = ()
     metadata: Sequence[MetaData] = ()
     state: dict[str, Any] = field(default_factory=dict)
     seed_demo_data: Callable[[], None] | None = None
@@ -72,12 +74,13 @@ class ServiceRuntime:
             if parts.app is not None and parts.outbound is not None
             else None
         )
-        self.consumers = [ProjectionConsumer(name, engine, p) for p in parts.bus_projections]
+        self.consumers = source_consumers(name, engine, [*parts.bus_projections, *parts.reactions])
         self._tasks: list[asyncio.Task[None]] = []
         self.background = True  # False: serve HTTP only (another process runs relay, projections, consumers)
         self._stored_positions = StoredPositions(engine, list(self.runners))
         self.api = create_api(
             title=f"Omnibus {name}",
+            service=name,
             routers=parts.routers,
             authenticator=infra.authenticator,
             state={**parts.state, "runtime": self, "wait_projected": self.wait_projected, "readiness": [self.ready]},
@@ -93,6 +96,7 @@ class ServiceRuntime:
             return
         if self.app is not None:
             self.app.start_change_feed()
+            metrics.watch(self)
         for runner in self.runners.values():
             runner.start()
         if self.relay is not None:
@@ -125,6 +129,13 @@ class ServiceRuntime:
                     log.warning("projection %s lags behind position %d", runner.projection.name, position)
         elif self.runners and not await self._stored_positions.wait(position, timeout):
             log.warning("projections of %s lag behind position %d", self.name, position)
+
+    def metric_positions(self) -> tuple[int | None, int | None, dict[str, int]]:
+        """For the metrics scrape: the store's head, the relay's confirmed position, each projection's."""
+        if self.app is None:
+            return None, None, {}
+        relayed = self.relay.position if self.relay is not None else None
+        return self.app.max_notification_id(), relayed, {n: r.position for n, r in self.runners.items()}
 
     async def ready(self) -> bool:
         def store_ok() -> bool:

@@ -26,6 +26,7 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field(default="memory://", description="RabbitMQ URL, or memory:// for the in-process bus")
     http_host: str = "127.0.0.1"
     http_port: int = 5000
+    metrics_port: int | None = Field(default=None, description="Port of /metrics in a workers process (API: HTTP port)")
     crm_config: Path | None = Field(default=None, description="Path of a crm_config.yaml (reference product)")
     jwt_public_key: str | None = Field(default=None, description="PEM public key verifying access tokens")
     jwt_public_key_file: Path | None = None

@@ -1,5 +1,7 @@
-"""Demo data for the embedded mode (``make run``): a few customers with contacts and sites, created once."""
+"""Demo data for the embedded mode (``make run``): customers with contacts, sites, services, attributes and tags,
+created once."""
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from omnibus.customers.application import CustomersApp
@@ -51,10 +53,51 @@ DEMO = (
 )
 
 
+# Per demo customer: its services (as a playbook creates them), attributes and tags.
+SERVICES = (
+    (
+        {
+            "service_name": "Mobile - +44 7700 900123",
+            "service_type": "mobile",
+            "service_uuid": "Mobile_SIM_a3f2c1d8",
+            "icon": "fa-solid fa-sim-card",
+            "retail_cost": Decimal("30.00"),
+            "wholesale_cost": Decimal("5.00"),
+            "provisioning_play": "play_psim_only",
+        },
+        {
+            "service_name": "Fibre 500 - Head office",
+            "service_type": "internet",
+            "service_uuid": "FixedWireless_75628fa5",
+            "retail_cost": Decimal("89.00"),
+            "wholesale_cost": Decimal("40.00"),
+        },
+    ),
+    (
+        {
+            "service_name": "Mobile - +61 412 345 678",
+            "service_type": "mobile",
+            "service_uuid": "Local_Mobile_SIM_0412345678",
+            "retail_cost": Decimal("25.00"),
+            "wholesale_cost": Decimal("4.00"),
+        },
+    ),
+)
+ATTRIBUTES = (
+    {"external_crm_id": "SF-12345", "billing_method": "quarterly", "support_tier": "premium"},
+    {"preferred_contact_method": "email"},
+)
+TAGS = (
+    ({"tag_text": "Open Support Ticket", "tag_hex_color": "FFD700", "tag_link": "https://tickets.example.com/T-42"},),
+    ({"tag_text": "Super Late Invoice", "tag_hex_color": "FF0000", "tag_link": None},),
+)
+
+
 def seed_demo_customers(app: CustomersApp) -> None:
     if app.max_notification_id() > 0:
         return
-    for fields, contact, site in DEMO:
+    now = datetime.now(UTC).replace(microsecond=0)
+    for (fields, contact, site), services, attributes, tags in zip(DEMO, SERVICES, ATTRIBUTES, TAGS, strict=True):
         base = {
             "customer_status": "Open",
             "customer_enabled": True,
@@ -63,4 +106,12 @@ def seed_demo_customers(app: CustomersApp) -> None:
             "contract_end_date": None,
         }
         contact_fields = {"user_id": None, **contact}
-        app.create_customer({**base, **fields}, [contact_fields], [site])
+        customer, _, _ = app.create_customer({**base, **fields}, [contact_fields], [site])
+        for service in services:
+            expiry = {"service_active_date": now, "service_deactivate_date": now + timedelta(days=5)}
+            app.create_service(customer.customer_id, "Active", {**service, **expiry, "service_provisioned_date": now})
+        for name, value in attributes.items():
+            app.set_attribute(customer.customer_id, name, value)
+        for tag in tags:
+            window = {"tag_active_date": now, "tag_deactivate_date": datetime(2099, 1, 1, tzinfo=UTC)}
+            app.add_tag(customer.customer_id, {**tag, **window})

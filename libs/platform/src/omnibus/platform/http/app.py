@@ -1,5 +1,6 @@
 """The FastAPI app factory every service uses: errors, request ids and command context, health, docs, auth."""
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -13,16 +14,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.http.errors import install_error_handlers
+from omnibus.platform.metrics import HTTP_REQUESTS
 from omnibus.platform.telemetry import current_traceparent, span
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (``X-Request-ID``) and opens the command context events are stamped with."""
+    """Gives every request an id (``X-Request-ID``), opens the command context events are stamped with, and
+    measures it per endpoint (route template, so ids in paths do not multiply the series)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,17 +41,31 @@ class RequestContextMiddleware:
             traceparent=headers.get("traceparent"),
         )
 
+        status = 500
+
         async def send_with_id(message: Any) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
                 await _read_your_writes(scope, ctx)
             await send(message)
 
-        name = f"{scope.get('method', 'HTTP')} {scope.get('path', '')}"
-        with span(name, {"http.request_id": request_id}, parent=ctx.traceparent, kind=SpanKind.SERVER):
-            ctx.traceparent = current_traceparent() or ctx.traceparent
-            with command_context(ctx):
-                await self.app(scope, receive, send_with_id)
+        method = scope.get("method", "HTTP")
+        started = time.perf_counter()
+        try:
+            with span(
+                f"{method} {scope.get('path', '')}",
+                {"http.request_id": request_id},
+                parent=ctx.traceparent,
+                kind=SpanKind.SERVER,
+            ):
+                ctx.traceparent = current_traceparent() or ctx.traceparent
+                with command_context(ctx):
+                    await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).observe(time.perf_counter() - started)
 
 
 async def _read_your_writes(scope: Scope, ctx: CommandContext) -> None:
@@ -64,6 +82,7 @@ async def _read_your_writes(scope: Scope, ctx: CommandContext) -> None:
 def create_api(
     *,
     title: str,
+    service: str,
     routers: Sequence[APIRouter],
     authenticator: Authenticator,
     readiness: Sequence[ReadinessCheck] = (),
@@ -82,7 +101,7 @@ def create_api(
     for key, value in (state or {}).items():
         setattr(app.state, key, value)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, service=service)
 
     @app.get("/health", include_in_schema=False)
     @app.get("/crm/health", include_in_schema=False)

@@ -10,11 +10,12 @@ Semantics both implementations keep:
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from omnibus.contracts.topology import EVENTS_EXCHANGE
+from omnibus.platform.metrics import record_consumed
 
 # Header names the bus adds on retried and dead-lettered messages.
 ATTEMPTS_HEADER = "x-omnibus-attempts"
@@ -78,6 +79,19 @@ class Subscription:
     exchange: str = EVENTS_EXCHANGE
 
 
+def gives_up(delivery: Delivery, error: BaseException, retry: RetryPolicy) -> bool:
+    """A failed delivery is dead-lettered when it can never succeed or has used up its retries."""
+    return isinstance(error, PermanentError) or delivery.attempt > len(retry.delays)
+
+
+def count_outcomes(subscription: Subscription, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> None:
+    dead = sum(
+        1 for d, o in zip(deliveries, outcomes, strict=True) if o is not None and gives_up(d, o, subscription.retry)
+    )
+    failed = sum(1 for o in outcomes if o is not None)
+    record_consumed(subscription.queue, len(outcomes) - failed, failed - dead, dead)
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     queue: str
@@ -127,8 +141,11 @@ class Bus(ABC):
         """Inspect the dead letters of a subscriber queue without removing them."""
 
     @abstractmethod
-    async def redrive(self, queue: str, message_ids: Sequence[str] | None = None) -> int:
-        """Move dead letters (all, or those with the given ids) back to ``queue``; returns how many moved."""
+    async def redrive(
+        self, queue: str, message_ids: Sequence[str] | None = None, fixed_bodies: Mapping[str, bytes] | None = None
+    ) -> int:
+        """Move dead letters (all, or those with the given ids) back to ``queue``; returns how many moved.
+        ``fixed_bodies`` replaces the body of the dead letters it names (an operator's repair)."""
 
     @abstractmethod
     async def is_ready(self) -> bool:

@@ -6,7 +6,7 @@ The embedded mode accepts that (docs/architecture.md); deployments use RabbitMQ.
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +16,11 @@ from omnibus.platform.messaging.bus import (
     DeadLetter,
     Delivery,
     OutgoingMessage,
-    PermanentError,
     Subscription,
+    count_outcomes,
     dead_letter_from,
     dead_letter_headers,
+    gives_up,
     redriven_headers,
     topic_matches,
 )
@@ -92,14 +93,18 @@ class InMemoryBus(Bus):
     async def dead_letters(self, queue: str, limit: int = 100) -> list[DeadLetter]:
         return list(self._queue(queue).dead[:limit])
 
-    async def redrive(self, queue: str, message_ids: Sequence[str] | None = None) -> int:
+    async def redrive(
+        self, queue: str, message_ids: Sequence[str] | None = None, fixed_bodies: Mapping[str, bytes] | None = None
+    ) -> int:
         target = self._queue(queue)
         wanted = None if message_ids is None else set(message_ids)
+        fixed = fixed_bodies or {}
         moving = [d for d in target.dead if wanted is None or d.message_id in wanted]
         target.dead = [d for d in target.dead if d not in moving]
         for dead in moving:
+            body = fixed.get(dead.message_id, dead.body)
             target.ready.put_nowait(
-                Delivery(queue, dead.routing_key, dead.body, dead.message_id, redriven_headers(dead.headers))
+                Delivery(queue, dead.routing_key, body, dead.message_id, redriven_headers(dead.headers))
             )
         return len(moving)
 
@@ -127,15 +132,14 @@ class InMemoryBus(Bus):
             except Exception as error:  # the handler itself broke: every delivery in the batch failed
                 log.exception("handler of %s failed on a batch of %d", queue.name, len(batch))
                 outcomes = [error] * len(batch)
+            count_outcomes(subscription, batch, outcomes)
             for delivery, outcome in zip(batch, outcomes, strict=True):
                 if outcome is not None:
                     self._fail(queue, subscription, delivery, outcome)
             queue.busy = False
 
     def _fail(self, queue: _Queue, subscription: Subscription, delivery: Delivery, error: BaseException) -> None:
-        retries_done = delivery.attempt - 1
-        delays = subscription.retry.delays
-        if isinstance(error, PermanentError) or retries_done >= len(delays):
+        if gives_up(delivery, error, subscription.retry):
             headers = dead_letter_headers(delivery, error, datetime.now(UTC).isoformat())
             queue.dead.append(
                 dead_letter_from(queue.name, delivery.message_id, delivery.routing_key, headers, delivery.body)
@@ -151,7 +155,7 @@ class InMemoryBus(Bus):
                 self._timers.discard(timer)
             queue.ready.put_nowait(retry)
 
-        timer = loop.call_later(delays[retries_done], requeue)
+        timer = loop.call_later(subscription.retry.delays[delivery.attempt - 1], requeue)
         self._timers.add(timer)
 
 

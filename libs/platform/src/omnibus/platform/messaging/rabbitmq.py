@@ -13,7 +13,7 @@ in headers, which the consumer strips again, so handlers see the same deliveries
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,12 +31,13 @@ from omnibus.platform.messaging.bus import (
     DeadLetter,
     Delivery,
     OutgoingMessage,
-    PermanentError,
     PublishError,
     RetryPolicy,
     Subscription,
+    count_outcomes,
     dead_letter_from,
     dead_letter_headers,
+    gives_up,
     redriven_headers,
 )
 
@@ -158,8 +159,11 @@ class RabbitMQBus(Bus):
                 for message in taken:
                     await message.nack(requeue=True)
 
-    async def redrive(self, queue: str, message_ids: Sequence[str] | None = None) -> int:
+    async def redrive(
+        self, queue: str, message_ids: Sequence[str] | None = None, fixed_bodies: Mapping[str, bytes] | None = None
+    ) -> int:
         wanted = None if message_ids is None else set(message_ids)
+        fixed = fixed_bodies or {}
         async with self._connected().channel(publisher_confirms=True) as channel:
             dlq = await _passive(channel, dead_letter_queue(queue))
             if dlq is None:
@@ -176,7 +180,12 @@ class RabbitMQBus(Bus):
                         break
                     (moving if wanted is None or message.message_id in wanted else skipped).append(message)
                 redriven = [
-                    ("", queue, m.body, _properties(m.message_id, m.content_type, redriven_headers(dict(m.headers))))
+                    (
+                        "",
+                        queue,
+                        fixed.get(m.message_id or "", m.body),
+                        _properties(m.message_id, m.content_type, redriven_headers(dict(m.headers))),
+                    )
                     for m in moving
                 ]
                 await _confirm(channel, redriven)
@@ -263,6 +272,7 @@ class _Consumer:
         except Exception as error:  # the handler itself broke: every delivery in the batch failed
             log.exception("handler of %s failed on a batch of %d", queue, len(deliveries))
             outcomes = [error] * len(deliveries)
+        count_outcomes(self._subscription, deliveries, outcomes)
 
         failed = [(m, d, o) for m, d, o in zip(messages, deliveries, outcomes, strict=True) if o is not None]
         if failed:
@@ -282,7 +292,7 @@ class _Consumer:
 
     def _failure_copy(self, message: AbstractIncomingMessage, delivery: Delivery, error: BaseException) -> _Publish:
         """Where a failed delivery goes: the next retry queue, or the dead-letter queue."""
-        if isinstance(error, PermanentError) or delivery.attempt > len(self._subscription.retry.delays):
+        if gives_up(delivery, error, self._subscription.retry):
             log.warning("dead-lettering %s from %s: %s", delivery.message_id, delivery.queue, error)
             target = dead_letter_queue(delivery.queue)
             headers = dead_letter_headers(delivery, error, datetime.now(UTC).isoformat())

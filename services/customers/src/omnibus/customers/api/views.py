@@ -1,9 +1,21 @@
-"""Response shapes: the reference product's field names, ISO-8601 UTC dates, coordinates as strings (D42)."""
+"""Response shapes: the reference product's field names, ISO-8601 UTC dates, coordinates as strings (D42);
+attributes and tags in the ``YYYY-MM-DD HH:MM:SS`` form (D7)."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from omnibus.customers.domain import Contact, Customer, Site
-from omnibus.platform.http.types import iso_z
+from omnibus.customers.domain import Attribute, Contact, Customer, Service, Site, Tag
+from omnibus.platform.http.types import iso_z, space_form
+
+SERVICE_DATES = (
+    "service_provisioned_date",
+    "service_active_date",
+    "service_deactivate_date",
+    "contract_end_date",
+    "created",
+    "last_modified",
+)
 
 
 def customer_view(customer: Customer) -> dict[str, Any]:
@@ -55,3 +67,63 @@ def site_view(site: Site) -> dict[str, Any]:
 def row_view(row: dict[str, Any]) -> dict[str, Any]:
     """A contact or site row as the API shows it."""
     return {**row, "created": iso_z(row["created"]), "last_modified": iso_z(row["last_modified"])}
+
+
+def service_view(service: Service) -> dict[str, Any]:
+    return service_row_view(
+        {
+            "service_id": service.service_id,
+            "customer_id": service.customer_id,
+            "service_status": service.service_status,
+            "invoiced": service.invoiced,
+            **service.public_fields(),
+            "created": service.created_on,
+            "last_modified": service.modified_on,
+        }
+    )
+
+
+def service_row_view(row: dict[str, Any]) -> dict[str, Any]:
+    """Dates ISO-8601 ``Z``; money as numbers with two decimals (playbooks read them with ``| float``)."""
+    view = {**row, **{k: iso_z(row[k]) for k in SERVICE_DATES}}
+    for cost in ("retail_cost", "wholesale_cost"):
+        view[cost] = float(Decimal(row[cost]).quantize(Decimal("0.01")))
+    return view
+
+
+def attribute_view(attribute: Attribute) -> dict[str, Any]:
+    return attribute_row_view(
+        {
+            "attribute_id": attribute.attribute_id,
+            "customer_id": attribute.customer_id,
+            "attribute_name": attribute.attribute_name,
+            "attribute_value": attribute.attribute_value,
+            "created": attribute.created_on,
+            "last_modified": attribute.modified_on,
+        }
+    )
+
+
+def attribute_row_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "created": space_form(row["created"]), "last_modified": space_form(row["last_modified"])}
+
+
+def tag_view(tag: Tag, now: datetime) -> dict[str, Any]:
+    row = {"tag_id": tag.tag_id, "customer_id": tag.customer_id, **tag.public_fields()}
+    return tag_row_view({**row, "created": tag.created_on, "last_modified": tag.modified_on}, now)
+
+
+def tag_row_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The stored tag plus ``tag_active``: whether it shows as a pill now (§4.3)."""
+    dates = ("tag_active_date", "tag_deactivate_date", "created", "last_modified")
+    active = _aware(row["tag_active_date"]) <= now < _aware(row["tag_deactivate_date"])
+    return {**row, **{k: space_form(row[k]) for k in dates}, "tag_active": active}
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def activity_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "at": iso_z(row["at"])}

@@ -49,3 +49,56 @@ def check_fields(fields: dict[str, object], allowed: tuple[str, ...]) -> None:
     unknown = set(fields) - set(allowed)
     if unknown:
         raise UnknownFieldError(sorted(unknown))
+
+
+class ServiceNotFoundError(CustomersError):
+    http_status = 404
+    code = "service_not_found"
+
+    def __init__(self, service: int | str) -> None:
+        super().__init__(f"Service {service} not found")
+
+
+class ServiceUuidTakenError(CustomersError):
+    http_status = 409
+    code = "duplicate_service_uuid"
+
+    def __init__(self, service_uuid: str) -> None:
+        super().__init__(f"A service with service_uuid {service_uuid!r} already exists")
+
+
+class InvalidServiceError(CustomersError):
+    code = "invalid_service"
+
+
+class InvalidStatusTransitionError(CustomersError):
+    http_status = 409
+    code = "invalid_status_transition"
+
+
+class AttributeNotFoundError(CustomersError):
+    http_status = 404
+    code = "attribute_not_found"
+
+    def __init__(self, attribute_id: int) -> None:
+        super().__init__(f"Attribute {attribute_id} not found")
+
+
+class AttributeNameTakenError(CustomersError):
+    http_status = 409
+    code = "duplicate_attribute_name"
+
+    def __init__(self, customer_id: int, attribute_name: str) -> None:
+        super().__init__(f"Customer {customer_id} already has an attribute named {attribute_name!r}")
+
+
+class TagNotFoundError(CustomersError):
+    http_status = 404
+    code = "tag_not_found"
+
+    def __init__(self, tag_id: int) -> None:
+        super().__init__(f"Tag {tag_id} not found")
+
+
+class InvalidTagError(CustomersError):
+    code = "invalid_tag"

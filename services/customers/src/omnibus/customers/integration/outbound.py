@@ -4,8 +4,8 @@ from functools import singledispatch
 
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import customers as c
-from omnibus.customers.domain import ALL_EVENTS, Contact, Customer, Site
-from omnibus.platform.eventstore import event_meta, topics_of
+from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Note, Service, Site, Tag
+from omnibus.platform.eventstore import event_id, event_meta, topics_of
 from omnibus.platform.relay import Outbound
 
 
@@ -82,6 +82,126 @@ def _(e: Site.Updated) -> IntegrationEvent:
 @to_integration.register
 def _(e: Site.Removed) -> IntegrationEvent:
     return c.SiteRemoved(site_id=e.site_id, customer_id=e.customer_id)
+
+
+PRIVATE_SERVICE_FIELDS = ("provisioning_json_vars", "deprovisioning_json_vars")  # play variables stay here
+
+
+@to_integration.register
+def _(e: Service.Created) -> IntegrationEvent:
+    public = {k: v for k, v in e.fields.items() if k not in PRIVATE_SERVICE_FIELDS}
+    return c.ServiceCreated(
+        service_id=e.service_id,
+        customer_id=e.customer_id,
+        service_status=e.service_status,  # type: ignore[arg-type]
+        created=e.timestamp,
+        **public,
+    )
+
+
+@to_integration.register
+def _(e: Service.Updated) -> IntegrationEvent:
+    return c.ServiceUpdated(
+        service_id=e.service_id, customer_id=e.customer_id, changed_fields=sorted(e.changes), **e.changes
+    )
+
+
+@to_integration.register
+def _(e: Service.StatusChanged) -> IntegrationEvent:
+    return c.ServiceStatusChanged(
+        service_id=e.service_id,
+        customer_id=e.customer_id,
+        service_uuid=e.service_uuid,
+        from_status=e.from_status,  # type: ignore[arg-type]
+        to_status=e.to_status,  # type: ignore[arg-type]
+    )
+
+
+@to_integration.register
+def _(e: Service.Deactivated) -> IntegrationEvent:
+    return c.ServiceDeactivated(
+        service_id=e.service_id,
+        customer_id=e.customer_id,
+        service_uuid=e.service_uuid,
+        service_deactivate_date=e.service_deactivate_date,
+    )
+
+
+@to_integration.register
+def _(e: Service.ExpiryExtended) -> IntegrationEvent:
+    return c.ServiceExpiryExtended(
+        service_id=e.service_id,
+        customer_id=e.customer_id,
+        service_uuid=e.service_uuid,
+        service_deactivate_date=e.service_deactivate_date,
+    )
+
+
+@to_integration.register
+def _(e: Service.VisibilityChanged) -> IntegrationEvent:
+    return c.ServiceVisibilityChanged(
+        service_id=e.service_id,
+        customer_id=e.customer_id,
+        service_visible_to_customer=e.service_visible_to_customer,
+        service_usage_visible_to_customer=e.service_usage_visible_to_customer,
+    )
+
+
+@to_integration.register
+def _(e: Service.Deleted) -> IntegrationEvent:
+    return c.ServiceDeleted(service_id=e.service_id, customer_id=e.customer_id, service_uuid=e.service_uuid)
+
+
+@to_integration.register
+def _(e: Attribute.Set) -> IntegrationEvent:
+    return c.CustomerAttributeSet(
+        attribute_id=e.attribute_id,
+        customer_id=e.customer_id,
+        attribute_name=e.attribute_name,
+        attribute_value=e.attribute_value,
+    )
+
+
+@to_integration.register
+def _(e: Attribute.ValueChanged) -> IntegrationEvent:
+    return c.CustomerAttributeValueChanged(
+        attribute_id=e.attribute_id,
+        customer_id=e.customer_id,
+        attribute_name=e.attribute_name,
+        old_value=e.old_value,
+        new_value=e.new_value,
+        by=_acting(e),
+    )
+
+
+@to_integration.register
+def _(e: Attribute.Removed) -> IntegrationEvent:
+    return c.CustomerAttributeRemoved(
+        attribute_id=e.attribute_id, customer_id=e.customer_id, attribute_name=e.attribute_name, by=_acting(e)
+    )
+
+
+@to_integration.register
+def _(e: Tag.Added) -> IntegrationEvent:
+    return c.CustomerTagAdded(tag_id=e.tag_id, customer_id=e.customer_id, actor=_acting(e), **e.fields)
+
+
+@to_integration.register
+def _(e: Tag.Updated) -> IntegrationEvent:
+    return c.CustomerTagUpdated(
+        tag_id=e.tag_id, customer_id=e.customer_id, changed_fields=sorted(e.changes), **e.changes
+    )
+
+
+@to_integration.register
+def _(e: Tag.Removed) -> IntegrationEvent:
+    return c.CustomerTagRemoved(tag_id=e.tag_id, customer_id=e.customer_id)
+
+
+@to_integration.register
+def _(e: Note.Added) -> IntegrationEvent:
+    activity_id = str(event_id(e.originator_id, e.originator_version))
+    return c.ActivityNoteAdded(customer_id=e.customer_id, activity_id=activity_id, by=_acting(e))
 
 
 OUTBOUND = Outbound(

@@ -1,11 +1,12 @@
 """Read-model queries: lists with filters, search, sorting and paging; rows by customer."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, String, cast, false, func, or_, select, true
 
-from omnibus.customers.readmodel.tables import contacts, customers, sites
+from omnibus.customers.readmodel.tables import attributes, contacts, customers, sites, tags
 from omnibus.platform.http.errors import ApiError
 
 CUSTOMER_FILTERS = (
@@ -55,6 +56,26 @@ def sites_of(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def attributes_of(
+    conn: Connection, customer_id: int, name: str | None = None, value: str | None = None
+) -> list[dict[str, Any]]:
+    """A customer's attributes, optionally only those of one name and/or value (exact match)."""
+    query = select(attributes).where(attributes.c.customer_id == customer_id)
+    if name is not None:
+        query = query.where(attributes.c.attribute_name == name)
+    if value is not None:
+        query = query.where(attributes.c.attribute_value == value)
+    return [dict(r) for r in conn.execute(query.order_by(attributes.c.attribute_id)).mappings()]
+
+
+def tags_of(conn: Connection, customer_id: int, shown_at: datetime | None = None) -> list[dict[str, Any]]:
+    """A customer's tags; with ``shown_at``, only those inside their window then (§4.3)."""
+    query = select(tags).where(tags.c.customer_id == customer_id)
+    if shown_at is not None:
+        query = query.where(tags.c.tag_active_date <= shown_at, tags.c.tag_deactivate_date > shown_at)
+    return [dict(r) for r in conn.execute(query.order_by(tags.c.tag_id)).mappings()]
+
+
 def _customer_conditions(
     filters: dict[str, list[Any]], search: str | None, only_customer_id: int | None
 ) -> list[ColumnElement[bool]]:
@@ -74,7 +95,7 @@ def _customer_conditions(
 
 
 def _matches(term: str) -> ColumnElement[bool]:
-    pattern = f"%{_escape_like(term.lower())}%"
+    pattern = f"%{escape_like(term.lower())}%"
     conditions = [
         func.lower(customers.c.customer_name).like(pattern, escape="\\"),
         func.lower(func.coalesce(customers.c.tax_identifier, "")).like(pattern, escape="\\"),
@@ -84,7 +105,7 @@ def _matches(term: str) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def _escape_like(term: str) -> str:
+def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

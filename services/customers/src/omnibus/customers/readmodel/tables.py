@@ -1,6 +1,20 @@
 """Read-model tables of the customers service (lists, per-customer lookups, filters, sorting)."""
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    event,
+)
 
 metadata = MetaData()
 
@@ -56,4 +70,110 @@ sites = Table(
     Column("address_source", String(10)),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+services = Table(
+    "customer_directory_services",
+    metadata,
+    Column("service_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("product_id", BigInteger),
+    Column("site_id", BigInteger),
+    Column("service_name", String(255), nullable=False),
+    Column("service_type", String(50)),
+    Column("service_uuid", String(64), nullable=False, index=True),
+    Column("icon", String(100)),
+    Column("service_status", String(20), nullable=False, index=True),
+    Column("service_provisioned_date", DateTime(timezone=True)),
+    Column("service_active_date", DateTime(timezone=True)),
+    Column("service_deactivate_date", DateTime(timezone=True), index=True),
+    Column("contract_end_date", DateTime(timezone=True)),
+    Column("retail_cost", Numeric(14, 2), nullable=False),
+    Column("wholesale_cost", Numeric(14, 2), nullable=False),
+    Column("service_billed", Boolean, nullable=False),
+    Column("service_taxable", Boolean, nullable=False),
+    Column("invoiced", Boolean, nullable=False),
+    Column("promo_code", String(100)),
+    Column("service_visible_to_customer", Boolean, nullable=False),
+    Column("service_usage_visible_to_customer", Boolean, nullable=False),
+    Column("provisioning_play", String(255)),
+    Column("provisioning_json_vars", Text),
+    Column("deprovisioning_play", String(255)),
+    Column("deprovisioning_json_vars", Text),
+    Column("bundled_parent", BigInteger),
+    Column("service_notes", Text),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+attributes = Table(
+    "customer_directory_attributes",
+    metadata,
+    Column("attribute_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("attribute_name", String(150), nullable=False),
+    Column("attribute_value", String(150), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+tags = Table(
+    "customer_directory_tags",
+    metadata,
+    Column("tag_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("tag_text", String(100), nullable=False),
+    Column("tag_hex_color", String(6), nullable=False),
+    Column("tag_link", String(2048)),
+    Column("tag_active_date", DateTime(timezone=True), nullable=False),
+    Column("tag_deactivate_date", DateTime(timezone=True), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+# Global search (customers.md §2.10, §4.7): one row per searchable item, matched by substring on ``search_text``
+# (lower-cased). On PostgreSQL a trigram GIN index serves ``LIKE '%term%'``; SQLite (embedded mode) scans.
+search_items = Table(
+    "search_index_items",
+    metadata,
+    Column("item_type", String(20), primary_key=True),
+    Column("item_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger),
+    Column("name", String(255), nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("customer_status", String(20)),  # customer rows only: the Closed filter applies to them alone (D48)
+    Column("fields", JSON, nullable=False),  # the source fields, to recompute search_text on partial updates
+)
+Index(
+    "ix_search_index_items_trgm",
+    search_items.c.search_text,
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+event.listen(
+    search_items, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+)
+
+# Activity log (customers.md §2.7, D49): one entry per event that concerns a customer. ``activity_id`` is the source
+# event's id (the relay publishes it as ``event_id``), so entries are stable across rebuilds and unique across
+# contexts when other contexts' events are added.
+activity = Table(
+    "activity_log_entries",
+    metadata,
+    Column("activity_id", String(36), primary_key=True),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("actor_user_id", BigInteger),
+    Column("impersonating_user_id", BigInteger),
+    Column("api_key_id", String(100)),
+    Column("channel", String(20)),
+    Column("client_ip", String(45)),
+    Column("entity_type", String(30), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("summary", String(500), nullable=False),
+    Column("source_event_id", String(36), nullable=False),
+    Column("note", Text),
+    Index("ix_activity_log_entries_customer_at", "customer_id", "at"),
 )

@@ -1,0 +1,49 @@
+"""Queries on the charging read models."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from omnibus.charging_gateway.readmodel.tables import ocs_accounts, ocs_last_balances, ocs_usage_endpoints
+from omnibus.platform.readmodels import Rows
+
+
+def live_accounts(conn: Connection) -> list[str]:
+    """Accounts the reconciler polls: every account not removed."""
+    query = select(ocs_accounts.c.service_uuid).where(ocs_accounts.c.status != "removed")
+    return [row[0] for row in conn.execute(query.order_by(ocs_accounts.c.service_uuid))]
+
+
+def account_row(conn: Connection, service_uuid: str) -> dict[str, Any] | None:
+    row = conn.execute(select(ocs_accounts).where(ocs_accounts.c.service_uuid == service_uuid)).mappings().first()
+    return dict(row) if row else None
+
+
+def last_known(engine: Engine, service_uuid: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        query = select(ocs_last_balances).where(ocs_last_balances.c.service_uuid == service_uuid)
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def remember(engine: Engine, service_uuid: str, account: dict[str, Any], plans: list[Any], at: datetime) -> None:
+    with engine.begin() as conn:
+        rows = Rows(conn)
+        rows(ocs_last_balances).put(
+            {"service_uuid": service_uuid, "account": account, "action_plans": plans, "fetched_at": at}
+        )
+        rows.flush()
+
+
+def usage_endpoint(conn: Connection, address: str) -> dict[str, Any] | None:
+    query = select(ocs_usage_endpoints).where(ocs_usage_endpoints.c.address == address)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def put_usage_endpoint(engine: Engine, row: dict[str, Any]) -> None:
+    with engine.begin() as conn:
+        rows = Rows(conn)
+        rows(ocs_usage_endpoints).put(row)
+        rows.flush()

@@ -1,0 +1,40 @@
+"""Read-model tables of the charging gateway.
+
+- ``ocs_accounts``: the accounts the gateway manages (projected from its events): the reconciler's work list.
+- ``ocs_last_balances``: the last live answer per account, served (marked ``stale``) when CGRateS is unreachable.
+  A cache, never the truth: balances live in CGRateS (charging.md §5.1).
+- ``ocs_usage_endpoints``: source IP / IMSI -> service, the default ``/oam/usage`` resolver (D85).
+"""
+
+from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table
+
+metadata = MetaData()
+
+ocs_accounts = Table(
+    "ocs_accounts",
+    metadata,
+    Column("service_uuid", String(64), primary_key=True),
+    Column("tenant", String(255), nullable=False),
+    Column("status", String(20), nullable=False, index=True),  # active | disabled | removed
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+ocs_last_balances = Table(
+    "ocs_last_balances",
+    metadata,
+    Column("service_uuid", String(64), primary_key=True),
+    Column("account", JSON, nullable=False),
+    Column("action_plans", JSON, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+ocs_usage_endpoints = Table(
+    "ocs_usage_endpoints",
+    metadata,
+    Column("address", String(64), primary_key=True),  # an IP address or an IMSI
+    Column("service_uuid", String(64), nullable=False, index=True),
+    Column("service_name", String(255)),
+    Column("service_status", String(40)),
+    Column("imsi", String(20)),
+)
