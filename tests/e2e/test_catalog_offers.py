@@ -49,6 +49,43 @@ def test_a_business_customer_is_offered_business_products(launch, signing_key) -
     assert eventually(offered, timeout=20) == ["biz-fibre"]
 
 
+def test_add_ons_follow_a_service_created_in_the_customers_service(launch, signing_key) -> None:
+    customers = launch("customers")
+    catalog = launch("catalog")
+    headers = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}
+    plan = http.put(
+        f"{catalog.url}/crm/product/",
+        json={"product_name": "Prepaid 20GB", "product_slug": "prepaid-20gb", "service_type": "mobile"},
+        headers=headers,
+    ).json()
+    boost = {"product_name": "5GB Boost", "product_slug": "boost", "category": "addon", "service_type": "mobile"}
+    assert http.put(f"{catalog.url}/crm/product/", json=boost, headers=headers).status_code == 200
+    customer = http.put(f"{customers.url}/crm/customer/", json={"customer_name": "Jane Doe"}, headers=headers).json()
+    service = http.put(
+        f"{customers.url}/crm/service/",
+        json={
+            "customer_id": customer["customer_id"],
+            "product_id": plan["product_id"],
+            "service_name": "Mobile +61412345678",
+            "service_type": "mobile",
+            "service_uuid": "Service_e2e_1",
+        },
+        headers=headers,
+    )
+    assert service.status_code == 200, service.text
+
+    def add_ons() -> list[str]:
+        response = http.get(
+            f"{catalog.url}/crm/product/available", params={"service_id": service.json()["service_id"]}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return [p["product_slug"] for p in response.json()]
+
+    assert eventually(add_ons, timeout=20) == ["boost"]
+    in_use = http.delete(f"{catalog.url}/crm/product/product_id/{plan['product_id']}", headers=headers)
+    assert in_use.status_code == 409
+
+
 def test_inventory_is_reserved_once_and_assigned_to_the_service(launch, signing_key) -> None:
     catalog = launch("catalog")
     headers = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}

@@ -23,10 +23,10 @@ from fastapi.testclient import TestClient
 
 from omnibus.catalog.application import CatalogApp
 from omnibus.catalog.main import build
-from omnibus.catalog.readmodel.queries import customer_account_type
+from omnibus.catalog.readmodel.queries import customer_account_type, service_of
 from omnibus.catalog.secrets import SecretBox
 from omnibus.contracts import Envelope
-from omnibus.contracts.customers import CustomerCreated
+from omnibus.contracts.customers import CustomerCreated, ServiceCreated
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.bus import OutgoingMessage
@@ -107,7 +107,6 @@ class Api:
 
     def customer_exists(self, customer_id: int, account_type: str = "Individual") -> None:
         """Deliver a customers.CustomerCreated over the bus, as the customers service would publish it."""
-        self.positions[0] += 1
         payload = CustomerCreated(
             customer_id=customer_id,
             customer_name=f"Customer {customer_id}",
@@ -117,13 +116,45 @@ class Api:
             customer_enabled=True,
             created=datetime.now(UTC),
         )
+        self.deliver(payload)
+
+        def projected() -> None:
+            with self.runtime.engine.connect() as conn:
+                assert customer_account_type(conn, customer_id) == account_type
+
+        eventually(projected)
+
+    def service_exists(
+        self, service_id: int, customer_id: int, product_id: int | None, service_type: str = "mobile"
+    ) -> None:
+        """Deliver a customers.ServiceCreated (an Active service) over the bus."""
+        payload = ServiceCreated(
+            service_id=service_id,
+            customer_id=customer_id,
+            service_uuid=f"Service_{service_id}",
+            service_status="Active",
+            service_type=service_type,
+            product_id=product_id,
+            created=datetime.now(UTC),
+        )
+        self.deliver(payload)
+
+        def projected() -> None:
+            with self.runtime.engine.connect() as conn:
+                assert service_of(conn, service_id) is not None
+
+        eventually(projected)
+
+    def deliver(self, payload: Any) -> None:
+        """Publish a customers event on the in-process bus with its envelope (next position of the source)."""
+        self.positions[0] += 1
         envelope = Envelope(
             event_id=uuid.uuid4(),
             event_type=payload.event_type(),
             event_version=1,
             source="customers",
             position=self.positions[0],
-            aggregate_type="Customer",
+            aggregate_type=payload.aggregate_type,
             aggregate_id=uuid.uuid4(),
             aggregate_version=1,
             occurred_at=datetime.now(UTC),
@@ -135,12 +166,6 @@ class Api:
             headers=envelope.to_headers(),
         )
         self.client.portal.call(self.bus.publish, [message])  # type: ignore[union-attr]
-
-        def projected() -> None:
-            with self.runtime.engine.connect() as conn:
-                assert customer_account_type(conn, customer_id) == account_type
-
-        eventually(projected)
 
     def published(self, routing_key: str, at_least: int = 1) -> list[OutgoingMessage]:
         """The messages published with ``routing_key``, once there are ``at_least`` of them."""

@@ -222,11 +222,52 @@ def test_add_on_offers_follow_the_service(api: Any) -> None:
     assert [p["product_id"] for p in offered] == [boost["product_id"]]
 
 
+def test_add_on_offers_for_a_known_service(api: Any) -> None:
+    api.customer_exists(7, "Individual")
+    plan = api.new_product(service_type="mobile")
+    boost = api.new_product(
+        product_name="Boost", category="addon", service_type="mobile", relies_on_list=[plan["product_id"]]
+    )
+    api.new_product(product_name="Modem", category="addon", service_type="internet")
+    api.service_exists(70, customer_id=7, product_id=plan["product_id"], service_type="mobile")
+
+    offered = api.ok(api.get("/crm/product/available", params={"service_id": 70}))
+    someone_elses = api.get(
+        "/crm/product/available", params={"service_id": 70}, headers=api.auth("view_own_customer", customer_id=8)
+    )
+
+    assert [p["product_id"] for p in offered] == [boost["product_id"]]
+    assert someone_elses.status_code == 404
+
+
+def test_a_new_service_relying_on_a_product_needs_an_active_service_of_it(api: Any) -> None:
+    api.customer_exists(9, "Business")
+    base = api.new_product(product_name="Base", business=True)
+    extra = api.new_product(product_name="Second line", business=True, relies_on_list=[base["product_id"]])
+
+    before = api.ok(api.get("/crm/product/available", params={"customer_id": 9}))
+    api.service_exists(90, customer_id=9, product_id=base["product_id"])
+    after = api.ok(api.get("/crm/product/available", params={"customer_id": 9}))
+
+    assert [p["product_id"] for p in before] == [base["product_id"]]
+    assert [p["product_id"] for p in after] == [base["product_id"], extra["product_id"]]
+
+
+def test_a_product_in_use_cannot_be_deleted(api: Any) -> None:
+    product = api.new_product()
+    api.service_exists(11, customer_id=1, product_id=product["product_id"])
+
+    response = api.delete(f"/crm/product/product_id/{product['product_id']}")
+
+    assert response.status_code == 409 and "enabled: false" in response.json()["message"]
+    assert api.ok(api.get(f"/crm/product/product_id/{product['product_id']}")) == product
+
+
 def test_offers_need_a_known_customer(api: Any) -> None:
     assert api.get("/crm/product/available").status_code == 400
     assert api.get("/crm/product/available", params={"customer_id": 404}).status_code == 404
     assert api.get("/crm/product/available", params={"customer_type": "Alien"}).status_code == 400
-    assert api.get("/crm/product/available", params={"customer_type": "Business", "service_id": 5}).status_code == 400
+    assert api.get("/crm/product/available", params={"customer_type": "Business", "service_id": 5}).status_code == 404
 
 
 def test_self_care_callers_see_only_what_they_may_buy(api: Any) -> None:

@@ -112,7 +112,13 @@ class CatalogApp(ServiceApplication):
 
         return retry_on_conflict(command)
 
-    def delete_product(self, product_id: int) -> None:
+    def delete_product(self, product_id: int, *, services_using: int = 0) -> None:
+        if services_using:
+            self.get_product(product_id)
+            raise InUseError(
+                f"Product {product_id} is used by {services_using} service(s); disable it (enabled: false) instead"
+            )
+
         def command() -> None:
             product = self.get_product(product_id)
             product.delete()

@@ -6,7 +6,7 @@ from omnibus.catalog.api.routes import inventory, products, templates
 from omnibus.catalog.application import CatalogApp
 from omnibus.catalog.demo import seed_demo_catalog
 from omnibus.catalog.integration.commands import CommandConsumer
-from omnibus.catalog.integration.customer_types import CustomerTypes
+from omnibus.catalog.integration.customers_view import CustomersView
 from omnibus.catalog.integration.outbound import OUTBOUND
 from omnibus.catalog.projections.catalog_view import CatalogViewProjection
 from omnibus.catalog.readmodel.queries import ReadModelStock
@@ -47,7 +47,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         app=app,
         outbound=OUTBOUND,
         projections=(CatalogViewProjection(),),
-        bus_projections=(CustomerTypes(),),
+        bus_projections=(CustomersView(),),
         metadata=(metadata,),
         state={"catalog_app": app, "catalog_import_batch_size": catalog.import_batch_size},
         seed_demo_data=lambda: seed_demo_catalog(app),

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, String, Table, any_, cast, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from omnibus.catalog.readmodel.tables import customer_types, items, products, templates
+from omnibus.catalog.readmodel.tables import customer_services, customer_types, items, products, templates
 from omnibus.platform.http.errors import ApiError
 
 PRODUCT_FILTERS = (
@@ -119,6 +119,29 @@ def stock_levels(conn: Connection) -> list[dict[str, Any]]:
         in_stock = sum(level["states"].get(s, 0) for s in AVAILABLE)
         level["available"] = max(0, in_stock - level["reserved"])
     return list(levels.values())
+
+
+def service_of(conn: Connection, service_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(customer_services).where(customer_services.c.service_id == service_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def active_product_ids(conn: Connection, customer_id: int) -> frozenset[int]:
+    """Products of the customer's Active services (a new service relying on products needs one of them, D57)."""
+    query = select(customer_services.c.product_id).where(
+        customer_services.c.customer_id == customer_id,
+        customer_services.c.service_status == "Active",
+        customer_services.c.product_id.is_not(None),
+    )
+    return frozenset(r[0] for r in conn.execute(query))
+
+
+def services_using(conn: Connection, product_id: int) -> int:
+    """How many services (not deactivated) came from the product."""
+    query = select(func.count()).where(
+        customer_services.c.product_id == product_id, customer_services.c.service_status != "Deactivated"
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def customer_account_type(conn: Connection, customer_id: int) -> str | None:

@@ -106,3 +106,13 @@ customer_types = Table(
     Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
     Column("customer_account_type", String(20), nullable=False),
 )
+
+customer_services = Table(
+    "catalog_customer_services",
+    metadata,
+    Column("service_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("product_id", BigInteger, index=True),
+    Column("service_type", String(50)),
+    Column("service_status", String(20), nullable=False),
+)

@@ -9,7 +9,14 @@ from omnibus.catalog.api.deps import CatalogAppDep, ReadDep
 from omnibus.catalog.api.schemas import PRODUCT_READ_ONLY, ProductFields, parse_body
 from omnibus.catalog.api.views import product_state, product_view
 from omnibus.catalog.domain.offers import OfferContext, offered
-from omnibus.catalog.readmodel.queries import all_products, customer_account_type, list_products
+from omnibus.catalog.readmodel.queries import (
+    active_product_ids,
+    all_products,
+    customer_account_type,
+    list_products,
+    service_of,
+    services_using,
+)
 from omnibus.platform.auth import Access, PermissionDenied, require
 from omnibus.platform.http.errors import ApiError
 from omnibus.platform.http.types import Paging
@@ -28,7 +35,7 @@ def list_all_products(
 ) -> list[dict[str, Any]]:
     """Products as a bare array; ``search``, ``filters``. Self-care callers get what they may buy (§5.1)."""
     if access.scoped:
-        return _offers_for(read, access.own_customer_id, None, None, self_care=True)
+        return _offers_for(read, access.own_customer_id)
     _check_include_disabled(access, include_disabled)
     rows, _ = list_products(
         read,
@@ -71,44 +78,46 @@ def available_products(
     access: ViewProduct,
     customer_id: Annotated[int | None, Query(ge=1)] = None,
     customer_type: Annotated[str | None, Query(pattern="^(Individual|Business)$")] = None,
-    service_product_id: Annotated[int | None, Query(ge=1, description="Product of the service (add-ons)")] = None,
+    service_id: Annotated[int | None, Query(ge=1, description="Add-ons for this service")] = None,
+    service_product_id: Annotated[int | None, Query(ge=1, description="Add-ons for a service of this product")] = None,
     service_type: Annotated[str | None, Query(max_length=50)] = None,
-    service_id: Annotated[int | None, Query(ge=1, description="Not yet: use service_product_id")] = None,
 ) -> list[dict[str, Any]]:
-    """[new] What may be offered: new services for a customer, or add-ons to a service (``service_product_id``).
+    """[new] What may be offered: new services for a customer, or add-ons to a service (``service_id``, or
+    ``service_product_id`` and ``service_type``).
 
-    The customer's type comes from the customers context's events (or ``customer_type``); self-care callers see
-    only their own customer and only ``customer_can_purchase`` products.
+    Customers, their type and their services come from the customers context's events. Self-care callers see only
+    their own customer and only ``customer_can_purchase`` products.
     """
-    if service_id is not None:  # services live in the customers context, which does not publish them yet
-        raise ApiError(
-            400,
-            "unsupported_parameter",
-            "service_id is not known to the catalog yet; pass the service's product as service_product_id",
-            ["service_id"],
-        )
     if access.scoped:
         customer_id = access.own_customer_id
+    if service_id is not None:
+        service = service_of(read, service_id)
+        if service is None or (customer_id is not None and service["customer_id"] != customer_id):
+            raise ApiError(404, "service_not_found", f"Service {service_id} not found")
+        customer_id = service["customer_id"]
+        service_product_id = service["product_id"]
+        service_type = service["service_type"]
+        if service_product_id is None:
+            raise ApiError(400, "no_product", f"Service {service_id} did not come from a product")
     if customer_id is not None:
         customer_type = customer_account_type(read, customer_id)
         if customer_type is None:
             raise ApiError(404, "customer_not_found", f"Customer {customer_id} not found")
     if customer_type is None:
         raise ApiError(400, "validation_error", "customer_id or customer_type is required", ["customer_id"])
+    products = all_products(read)
     if service_product_id is not None and service_type is None:
-        target = next((p for p in all_products(read) if p["product_id"] == service_product_id), None)
+        target = next((p for p in products if p["product_id"] == service_product_id), None)
         service_type = None if target is None else target["service_type"]
-    products = offered(
-        all_products(read),
-        OfferContext(
-            customer_type=customer_type,
-            now=datetime.now(UTC),
-            self_care=access.scoped,
-            service_product_id=service_product_id,
-            service_type=service_type,
-        ),
+    context = OfferContext(
+        customer_type=customer_type,
+        now=datetime.now(UTC),
+        self_care=access.scoped,
+        service_product_id=service_product_id,
+        service_type=service_type,
+        active_product_ids=active_product_ids(read, customer_id) if customer_id is not None else frozenset(),
     )
-    return [product_view(p) for p in products]
+    return [product_view(p) for p in offered(products, context)]
 
 
 @router.get("/crm/product/product_id/{product_id}")
@@ -144,9 +153,10 @@ def update_product(
 
 @router.delete("/crm/product/product_id/{product_id}")
 def delete_product(
-    product_id: int, app: CatalogAppDep, _: Annotated[Access, Depends(require("delete_product"))]
+    product_id: int, app: CatalogAppDep, read: ReadDep, _: Annotated[Access, Depends(require("delete_product"))]
 ) -> dict[str, str]:
-    app.delete_product(product_id)
+    """Delete a product; 409 while services use it (retire it with ``enabled: false`` instead)."""
+    app.delete_product(product_id, services_using=services_using(read, product_id))
     return {"result": "success"}
 
 
@@ -163,17 +173,15 @@ def _check_include_disabled(access: Access, include_disabled: bool) -> None:
         raise PermissionDenied("Permission denied: include_disabled requires update_product")
 
 
-def _offers_for(
-    read: ReadDep, customer_id: int | None, service_product_id: int | None, service_type: str | None, self_care: bool
-) -> list[dict[str, Any]]:
+def _offers_for(read: ReadDep, customer_id: int | None) -> list[dict[str, Any]]:
+    """A self-care caller's list: new services it may buy."""
     customer_type = customer_account_type(read, customer_id) if customer_id is not None else None
-    if customer_type is None:
+    if customer_id is None or customer_type is None:
         return []
     ctx = OfferContext(
         customer_type=customer_type,
         now=datetime.now(UTC),
-        self_care=self_care,
-        service_product_id=service_product_id,
-        service_type=service_type,
+        self_care=True,
+        active_product_ids=active_product_ids(read, customer_id),
     )
     return [product_view(p) for p in offered(all_products(read), ctx)]
