@@ -23,7 +23,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ("create_customer", "relay", "e2e_latency", "projection_rebuild", "search", "catalog_import")
+BENCHMARKS = (
+    "create_customer",
+    "relay",
+    "e2e_latency",
+    "projection_rebuild",
+    "search",
+    "billing_run",
+    "billing_pdf",
+    "catalog_import",
+)
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ from omnibus.platform.projections import rebuild
 from omnibus.platform.runtime import build_services
 from omnibus.platform.settings import ServiceSettings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 EVENTS = int(os.environ.get("OMNIBUS_SCALE_EVENTS", "1000000"))
 CUSTOMERS = EVENTS // 4

@@ -36,11 +36,12 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import catalog, charging, customers
+    from omnibus.contracts import billing, catalog, charging, customers
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
     registry.register(charging.PUBLISHED)
+    registry.register(billing.PUBLISHED)
     registry.register(catalog.PUBLISHED)
     return registry
 

@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from omnibus.platform.telemetry import span
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -55,12 +58,14 @@ def record_consumed(queue: str, ok: int, retried: int, dead_lettered: int) -> No
 
 
 @contextmanager
-def external_call(system: str, operation: str) -> Iterator[None]:
-    """Times a call to an external system; an exception counts as ``error`` and propagates."""
+def external_call(system: str, operation: str, **attributes: str | int | None) -> Iterator[None]:
+    """One call to an external system: a client span (with ``attributes``; never secrets) and its latency by
+    outcome. An exception counts as ``error`` and propagates."""
     started = time.perf_counter()
     outcome = "error"
     try:
-        yield
+        with span(f"{system} {operation}", {"peer.service": system, **attributes}, kind=SpanKind.CLIENT):
+            yield
         outcome = "ok"
     finally:
         EXTERNAL_CALLS.labels(system, operation, outcome).observe(time.perf_counter() - started)
@@ -110,8 +115,12 @@ REGISTRY.register(_positions)
 
 
 def watch(service: Positions) -> None:
-    """Report this service's lags at every scrape (for as long as it lives)."""
+    """Report this service's lags at every scrape, until ``unwatch`` (its stop)."""
     _positions.services.add(service)
+
+
+def unwatch(service: Positions) -> None:
+    _positions.services.discard(service)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -25,6 +25,7 @@ from omnibus.platform.http.errors import install_error_handlers
 from omnibus.platform.messaging.bus import Bus
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.metrics import exposition
+from omnibus.platform.peers import Peers
 from omnibus.platform.service import Infrastructure, ServiceRuntime, discover_services
 from omnibus.platform.settings import ServiceSettings
 from omnibus.platform.telemetry import configure_telemetry
@@ -90,7 +91,7 @@ def build_services(
     configure_telemetry(process_settings)
     config = settings.load_crm_config()
     authenticator = create_authenticator(settings, config, allow_dev_key=allow_dev_key)
-    infra = Infrastructure(create_bus(process_settings), authenticator)
+    infra = Infrastructure(create_bus(process_settings), authenticator, Peers(settings.gateway_url))
     return infra, [definitions[n].build(settings.for_service(n), infra) for n in chosen]
 
 
@@ -128,6 +129,7 @@ def embedded_app(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> F
         finally:
             for runtime in reversed(started):
                 await runtime.stop()
+            await infra.peers.aclose()
             await infra.bus.close()
 
     gateway = FastAPI(title="Omnibus", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -166,6 +168,7 @@ def embedded_app(infra: Infrastructure, runtimes: Sequence[ServiceRuntime]) -> F
         await gateway(scope, receive, send)
 
     gateway.state.dispatch = dispatch
+    infra.peers.serve_locally(dispatch, by_name)
     return gateway
 
 

@@ -20,6 +20,7 @@ from omnibus.platform.consumers import BusProjection, Reaction, source_consumers
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
 from omnibus.platform.messaging.bus import Bus
+from omnibus.platform.peers import Peers
 from omnibus.platform.projections import LocalProjectionRunner, Projection
 from omnibus.platform.readmodels import create_tables, read_position
 from omnibus.platform.relay import Outbound, OutboxRelay
@@ -30,10 +31,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Infrastructure:
-    """What services share in one process: the bus and the request authenticator."""
+    """What services share in one process: the bus, the request authenticator, and the way to other services."""
 
     bus: Bus
     authenticator: Authenticator
+    peers: Peers = field(default_factory=lambda: Peers(None))
 
 
 @dataclass
@@ -108,6 +110,7 @@ class ServiceRuntime:
             await asyncio.to_thread(self.parts.seed_demo_data)
 
     async def stop(self) -> None:
+        metrics.unwatch(self)
         if self.relay is not None:
             self.relay.stopping.set()
         for task in self._tasks:

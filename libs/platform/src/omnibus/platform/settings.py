@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field(default="memory://", description="RabbitMQ URL, or memory:// for the in-process bus")
     http_host: str = "127.0.0.1"
     http_port: int = 5000
+    gateway_url: str | None = Field(
+        default=None, description="Where other services are reached for live reads (the gateway); unset: in-process"
+    )
     metrics_port: int | None = Field(default=None, description="Port of /metrics in a workers process (API: HTTP port)")
     crm_config: Path | None = Field(default=None, description="Path of a crm_config.yaml (reference product)")
     jwt_public_key: str | None = Field(default=None, description="PEM public key verifying access tokens")

@@ -22,6 +22,7 @@ from omnibus.charging_gateway.demo import seed_demo_accounts
 from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorTransport, Ticker, http_poster
 from omnibus.charging_gateway.integration.outbound import OUTBOUND
+from omnibus.charging_gateway.integration.service_directory import ServiceDirectory
 from omnibus.charging_gateway.integration.service_status import ServiceStatusReaction
 from omnibus.charging_gateway.live import LiveBalances
 from omnibus.charging_gateway.projections.accounts import AccountDirectoryProjection
@@ -121,6 +122,7 @@ def build(
         app=app,
         outbound=OUTBOUND,
         projections=(AccountDirectoryProjection(),),
+        bus_projections=(ServiceDirectory(),),
         reactions=(ServiceStatusReaction(app),),
         metadata=(metadata,),
         state={

@@ -30,12 +30,12 @@ from omnibus.charging_gateway.domain import InvalidRequestError, OcsAccount
 from omnibus.charging_gateway.domain.naming import check_service_uuid
 from omnibus.charging_gateway.live import LiveBalances
 from omnibus.charging_gateway.proxy import method_kind, with_tenant
-from omnibus.charging_gateway.readmodel.queries import account_row, put_usage_endpoint, usage_endpoint
+from omnibus.charging_gateway.readmodel.queries import account_row, put_usage_endpoint, service_owner, usage_endpoint
 from omnibus.charging_gateway.relay import relay
 from omnibus.charging_gateway.settings import ResolvedCharging
 from omnibus.platform.auth import Access, PermissionDenied, require
 from omnibus.platform.auth.authenticator import AuthenticationError
-from omnibus.platform.auth.deps import authenticate
+from omnibus.platform.auth.deps import NotVisible, authenticate
 from omnibus.platform.http.errors import ApiError
 from omnibus.platform.http.types import iso_z, parse_datetime
 
@@ -276,11 +276,21 @@ def jsonrpc_relay(
 
 @router.get("/crm/ocs/balance/service_uuid/{service_uuid}")
 def live_balance(
-    service_uuid: str, live: LiveDep, _: Annotated[Access, Depends(require("view_customer_service"))]
+    service_uuid: str,
+    live: LiveDep,
+    read: ReadDep,
+    access: Annotated[Access, Depends(require("view_customer_service", own="view_own_customer_service"))],
 ) -> dict[str, Any]:
     """``{cgrates: {BalanceMap, ActionPlans, totals, stale, fetched_at}}`` for ``GET /crm/service/{id}``: read live
-    (cached ~2 s); the last known answer, marked ``stale``, when CGRateS is unreachable."""
-    return {"service_uuid": service_uuid, "cgrates": live.view(_uuid(service_uuid))}
+    (cached ~2 s); the last known answer, marked ``stale``, when CGRateS is unreachable. A self-care caller sees only
+    their own services whose usage is shown to them (404 otherwise)."""
+    service_uuid = _uuid(service_uuid)
+    if access.scoped:
+        owner = service_owner(read, service_uuid)
+        if owner is None or not owner["usage_visible_to_customer"]:
+            raise NotVisible("Service not found")
+        access.check_customer(owner["customer_id"], "Service")
+    return {"service_uuid": service_uuid, "cgrates": live.view(service_uuid)}
 
 
 # ----- commands for other contexts --------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from omnibus.platform.metrics import external_call
+
 log = logging.getLogger(__name__)
 
 DEFAULT_METHODS: dict[str, str] = {
@@ -205,7 +207,8 @@ class CGRateSClient:
         attempt = 0
         while True:
             try:
-                return self._once(method, arg)
+                with external_call("cgrates", method, attempt=attempt + 1):
+                    return self._once(method, arg)
             except OutcomeUnknown:
                 if not safe or attempt >= self.retries:
                     raise

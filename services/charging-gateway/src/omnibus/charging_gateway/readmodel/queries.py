@@ -5,7 +5,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from omnibus.charging_gateway.readmodel.tables import ocs_accounts, ocs_last_balances, ocs_usage_endpoints
+from omnibus.charging_gateway.readmodel.tables import (
+    ocs_accounts,
+    ocs_last_balances,
+    ocs_services,
+    ocs_usage_endpoints,
+)
 from omnibus.platform.readmodels import Rows
 
 
@@ -47,3 +52,9 @@ def put_usage_endpoint(engine: Engine, row: dict[str, Any]) -> None:
         rows = Rows(conn)
         rows(ocs_usage_endpoints).put(row)
         rows.flush()
+
+
+def service_owner(conn: Connection, service_uuid: str) -> dict[str, Any] | None:
+    """The customers' service behind an account: ``{service_id, customer_id, usage_visible_to_customer}``."""
+    found = conn.execute(select(ocs_services).where(ocs_services.c.service_uuid == service_uuid)).mappings().first()
+    return None if found is None else dict(found)

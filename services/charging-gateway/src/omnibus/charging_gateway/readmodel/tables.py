@@ -4,9 +4,11 @@
 - ``ocs_last_balances``: the last live answer per account, served (marked ``stale``) when CGRateS is unreachable.
   A cache, never the truth: balances live in CGRateS (charging.md §5.1).
 - ``ocs_usage_endpoints``: source IP / IMSI -> service, the default ``/oam/usage`` resolver (D85).
+- ``ocs_services``: customers' services (from their events): whose a ``service_uuid`` is, and whether its usage
+  is shown in self-care, so an own-scoped caller sees only their own balances.
 """
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -37,4 +39,13 @@ ocs_usage_endpoints = Table(
     Column("service_name", String(255)),
     Column("service_status", String(40)),
     Column("imsi", String(20)),
+)
+
+ocs_services = Table(
+    "ocs_services",
+    metadata,
+    Column("service_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("service_uuid", String(64), nullable=False, unique=True),
+    Column("customer_id", BigInteger, nullable=False, index=True),
+    Column("usage_visible_to_customer", Boolean, nullable=False),
 )

@@ -1,8 +1,11 @@
 """Service record endpoints (customers.md §3, §4.4-§4.6; D2 path styles, D3 PUT/POST, D50 expiring, D51)."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
+from urllib.parse import quote
 
+import anyio.from_thread
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from omnibus.customers.api.deps import CustomersAppDep, ReadDep
@@ -19,6 +22,7 @@ from omnibus.customers.domain import Service, ServiceNotFoundError
 from omnibus.customers.readmodel.service_queries import expiring_services, list_services, service_counts
 from omnibus.platform.auth import Access, require
 from omnibus.platform.http.types import Paging
+from omnibus.platform.peers import Peers, PeerUnavailable
 
 router = APIRouter(tags=["services"])
 
@@ -101,19 +105,20 @@ def get_service_by_uuid(service_uuid: str, app: CustomersAppDep, access: ViewAcc
 @router.get("/crm/service/service_id/{service_id}")
 def get_service_record(
     service_id: int,
+    request: Request,
     app: CustomersAppDep,
     access: ViewAccess,
     include_cgrates: Annotated[bool, Query(description="Add the live OCS block (D2)")] = False,
 ) -> dict[str, Any]:
     """The stored service record."""
     service = _visible(app.get_service(service_id), access)
-    return _with_cgrates(service, access) if include_cgrates else service_view(service)
+    return _with_cgrates(service, access, request) if include_cgrates else service_view(service)
 
 
 @router.get("/crm/service/{service_id}")
-def get_service(service_id: int, app: CustomersAppDep, access: ViewAccess) -> dict[str, Any]:
+def get_service(service_id: int, request: Request, app: CustomersAppDep, access: ViewAccess) -> dict[str, Any]:
     """The service record with its live ``cgrates`` block (D2)."""
-    return _with_cgrates(_visible(app.get_service(service_id), access), access)
+    return _with_cgrates(_visible(app.get_service(service_id), access), access, request)
 
 
 @router.patch("/crm/service/service_id/{service_id}", include_in_schema=False)
@@ -151,10 +156,34 @@ def _visible(service: Service, access: Access) -> Service:
     return service
 
 
-def _with_cgrates(service: Service, access: Access) -> dict[str, Any]:
-    """The OCS block comes from charging (charging.md §4.1); until that lookup is wired in, it is reported as
-    unavailable, the documented answer when the OCS cannot be reached."""
+def _with_cgrates(service: Service, access: Access, request: Request) -> dict[str, Any]:
+    """The record plus the live ``cgrates`` block, read from the charging gateway with the caller's credentials
+    (charging.md §4.1). ``cgrates`` is null for a service without an OCS account, or hidden from a self-care
+    caller; when the OCS block cannot be had, ``cgrates_error`` says why and the record is still answered."""
     view = service_view(service)
     if access.scoped and not service.service_usage_visible_to_customer:
         return {**view, "cgrates": None}
-    return {**view, "cgrates": None, "cgrates_error": "OCS balance lookup is not available from this service yet"}
+    return {**view, **_live_ocs(request, service.service_uuid)}
+
+
+def _live_ocs(request: Request, service_uuid: str) -> dict[str, Any]:
+    peers: Peers = request.app.state.runtime.infra.peers
+    authenticator = request.app.state.authenticator
+    client_ip = authenticator.client_ip(
+        request.client.host if request.client else None, request.headers.get("x-forwarded-for")
+    )
+    path = f"/crm/ocs/balance/service_uuid/{quote(service_uuid, safe='')}"
+    try:
+        answer = anyio.from_thread.run(partial(peers.get, path, request.headers, client_ip))
+    except PeerUnavailable as error:
+        return {"cgrates": None, "cgrates_error": f"OCS balances unavailable: {error}"}
+    if answer.status_code == 200:
+        return {"cgrates": answer.json().get("cgrates")}
+    if answer.status_code == 404:
+        return {"cgrates": None}
+    message = (
+        answer.json().get("message", answer.text)
+        if answer.headers.get("content-type", "").startswith("application/json")
+        else answer.text
+    )
+    return {"cgrates": None, "cgrates_error": f"OCS balances unavailable: {message}"}
