@@ -46,7 +46,7 @@ def test_a_business_customer_is_offered_business_products(launch, signing_key) -
         assert response.status_code == 200, response.text
         return [p["product_slug"] for p in response.json()]
 
-    assert eventually(offered, timeout=20) == ["biz-fibre"]
+    assert eventually(offered, timeout=60) == ["biz-fibre"]
 
 
 def test_add_ons_follow_a_service_created_in_the_customers_service(launch, signing_key) -> None:
@@ -81,7 +81,7 @@ def test_add_ons_follow_a_service_created_in_the_customers_service(launch, signi
         assert response.status_code == 200, response.text
         return [p["product_slug"] for p in response.json()]
 
-    assert eventually(add_ons, timeout=20) == ["boost"]
+    assert eventually(add_ons, timeout=60) == ["boost"]
     in_use = http.delete(f"{catalog.url}/crm/product/product_id/{plan['product_id']}", headers=headers)
     assert in_use.status_code == 409
 
