@@ -32,6 +32,7 @@ BENCHMARKS = (
     "billing_run",
     "billing_pdf",
     "provisioning",
+    "catalog_import",
 )
 
 

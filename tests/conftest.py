@@ -18,7 +18,7 @@ def signing_key(tmp_path: Path) -> SigningKey:
 @pytest.fixture
 def databases(postgres_url: str) -> Iterator[dict[str, str]]:
     """One fresh database per service, as in a deployment."""
-    names = {service: unique_name(f"e2e_{service}") for service in ("customers", "billing", "identity")}
+    names = {s: unique_name(f"e2e_{s}") for s in ("customers", "billing", "identity", "catalog")}
     urls = {service: create_database(postgres_url, name) for service, name in names.items()}
     try:
         yield urls
@@ -36,6 +36,7 @@ def service_env(fresh_vhost: str, signing_key: SigningKey) -> dict[str, str]:
         "OMNIBUS_IDENTITY_OUTBOX_FILE": str(signing_key.private_pem.parent / "outbox.jsonl"),
         "OMNIBUS_IDENTITY_SECRET_KEY_FILE": str(signing_key.private_pem.parent / "identity-secret.key"),
         "OMNIBUS_LOG_LEVEL": "INFO",
+        "OMNIBUS_CATALOG_SECRET_KEY_FILE": str(signing_key.public_pem.parent / "catalog-secret.key"),
     }
 
 

@@ -243,6 +243,24 @@ def test_concurrent_id_allocation_gives_unique_ids(app: ThingsApp) -> None:
     assert sorted(ids) == list(range(1, 161))
 
 
+def test_next_many_hands_out_unique_ids_in_order_with_next(app: ThingsApp) -> None:
+    first = app.ids.next("item")
+
+    many = app.ids.next_many("item", 100)
+    after = app.ids.next("item")
+
+    assert many == sorted(many) and len(set(many)) == 100
+    assert first < many[0] and many[-1] < after
+    assert app.ids.next_many("item", 0) == []
+
+
+def test_concurrent_next_many_gives_unique_ids(app: ThingsApp) -> None:
+    results = run_concurrently(*[lambda: app.ids.next_many("item", 50) + [app.ids.next("item")]] * 6)
+
+    ids = [i for batch in results for i in batch]
+    assert len(set(ids)) == len(ids) == 306
+
+
 # --- group commit -------------------------------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import billing, charging, customers, identity, provisioning
+    from omnibus.contracts import billing, catalog, charging, customers, identity, provisioning
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
@@ -44,6 +44,7 @@ def _build() -> EventRegistry:
     registry.register(charging.PUBLISHED)
     registry.register(billing.PUBLISHED)
     registry.register(provisioning.PUBLISHED)
+    registry.register(catalog.PUBLISHED)
     return registry
 
 
