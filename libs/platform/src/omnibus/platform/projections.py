@@ -140,12 +140,13 @@ class LocalProjectionRunner:
             if not more:
                 return applied
 
-    def step(self) -> tuple[int, bool]:
-        """Project one batch; returns (events applied, whether more may be waiting)."""
+    def step(self, stop: int | None = None) -> tuple[int, bool]:
+        """Project one batch (up to ``stop``, else the head); returns (events applied, whether more may be
+        waiting)."""
         if self._caught_up < 0:  # not started: resume from the stored position, never re-apply tracked events
             with self.engine.connect() as conn:
                 self._caught_up = read_position(conn, self.tracking_name)
-        notifications, reached, full = self._next_batch()
+        notifications, reached, full = self._next_batch(stop)
         if reached > self._caught_up:
             try:
                 with self.engine.begin() as conn:
@@ -162,10 +163,11 @@ class LocalProjectionRunner:
         return len(notifications), full
 
     def catch_up_within(self, conn: Connection) -> int:
-        """Project everything recorded so far inside the caller's transaction (a rebuild's switch)."""
-        applied = 0
+        """Project what is recorded now inside the caller's transaction (a rebuild's switch); stops at the head it
+        saw on entry, so writers that keep writing cannot keep it running."""
+        applied, stop = 0, self.app.max_notification_id()
         while True:
-            notifications, reached, full = self._next_batch()
+            notifications, reached, full = self._next_batch(stop)
             if reached > self._caught_up:
                 self._apply(conn, notifications, reached)
                 self._caught_up = reached
@@ -173,8 +175,8 @@ class LocalProjectionRunner:
             if not full:
                 return applied
 
-    def _next_batch(self) -> tuple[Sequence[Notification], int, bool]:
-        head = self.app.max_notification_id()
+    def _next_batch(self, stop: int | None = None) -> tuple[Sequence[Notification], int, bool]:
+        head = self.app.max_notification_id() if stop is None else stop
         notifications = self.app.read_notifications(self._caught_up, self.batch_size, stop=head)
         full = len(notifications) == self.batch_size
         return notifications, notifications[-1].id if full else max(head, self._caught_up), full
@@ -222,6 +224,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+REBUILD_PASSES = 3  # then the switch catches up the rest under its lock, and the live runner what came after
 SHADOW_SCHEMA = "omnibus_rebuild"  # PostgreSQL: shadow tables keep their names (and index names) in this schema
 SHADOW_SUFFIX = "__rebuild"  # SQLite (no schemas in one file): shadow tables and their indexes get this suffix
 
@@ -255,12 +258,14 @@ def rebuild(
     )
     runner._caught_up = 0
     total = 0
-    while True:
-        applied, more = runner.step()
-        total += applied
-        if progress is not None:
-            progress(runner.position, app.max_notification_id())
-        if not more:
+    for _ in range(REBUILD_PASSES):  # each pass up to the head seen at its start: busy writers cannot starve it
+        target = app.max_notification_id()
+        while runner.position < target:
+            applied, _ = runner.step(stop=target)
+            total += applied
+            if progress is not None:
+                progress(runner.position, app.max_notification_id())
+        if app.max_notification_id() - runner.position <= batch_size:
             break
     with engine.begin() as conn:
         _lock_for_switch(conn, projection, postgres)
