@@ -30,6 +30,7 @@ from omnibus.testing.helpers import eventually
 
 # Endpoints anyone may call (authentication itself, or a token of their own in the body).
 PUBLIC = {
+    ("POST", "/crm/stripe/webhook"),  # no credentials: verified by its Stripe-Signature header (billing)
     ("POST", "/crm/auth/login"),
     ("POST", "/auth/login"),
     ("POST", "/crm/auth/refresh"),
@@ -46,6 +47,13 @@ PUBLIC = {
 CUSTOM = {
     ("POST", "/crm/ocs/proxy"): Requirement("cgrates_api_access", None),  # or cgrates_api_write (D82)
     ("POST", "/crm/ocs/notify"): Requirement("cgrates_api_write", None),  # or the webhook's URL token (D81)
+    # machine callers (API keys, whitelisted addresses) or admin (D66); users' tokens are refused
+    ("POST", "/crm/provision/simple_provision_addon/service_id/{service_id}/product_id/{product_id}"): Requirement(
+        "admin", None
+    ),
+    ("POST", "/crm/provision/simple_provision_addon_recharge/service_id/{service_id}/product_id/{product_id}"): (
+        Requirement("admin", None)
+    ),
 }
 INFRASTRUCTURE = {"/health", "/crm/health", "/ready"}
 ROLES = {
@@ -65,7 +73,8 @@ PASSWORD = "matrix-password-1"
 class Endpoint:
     method: str
     path: str
-    needs: Requirement | str  # a Requirement, "user" (any logged-in user), "any" (any credential) or "public"
+    # a Requirement, several (all needed), "user" (any logged-in user), "any" (any credential) or "public"
+    needs: Requirement | tuple[Requirement, ...] | str
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -93,7 +102,7 @@ def _params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
 
-def _needs(route: APIRoute) -> Requirement | str:
+def _needs(route: APIRoute) -> Requirement | tuple[Requirement, ...] | str:
     key = (next(iter(route.methods)), route.path)
     if key in PUBLIC or route.path in INFRASTRUCTURE:
         return "public"
@@ -105,9 +114,9 @@ def _needs(route: APIRoute) -> Requirement | str:
         dependency = stack.pop()
         calls.append(dependency.call)
         stack.extend(dependency.dependencies)
-    for call in calls:
-        if isinstance(call, Requirement):
-            return call
+    requirements = tuple(dict.fromkeys(call for call in calls if isinstance(call, Requirement)))
+    if requirements:
+        return requirements[0] if len(requirements) == 1 else requirements
     names = {getattr(call, "__name__", "") for call in calls}
     if "_user" in names:
         return "user"
@@ -224,7 +233,11 @@ def _status(response: Any, status: int) -> None:
     assert response.status_code == status, response.text
 
 
-def _allowed(needs: Requirement | str, permissions: frozenset[str], customer_id: int | None) -> bool:
+def _allowed(
+    needs: Requirement | tuple[Requirement, ...] | str, permissions: frozenset[str], customer_id: int | None
+) -> bool:
+    if isinstance(needs, tuple):
+        return all(_allowed(need, permissions, customer_id) for need in needs)
     if isinstance(needs, str):
         return True
     if "admin" in permissions or needs.permission in permissions:
