@@ -22,13 +22,12 @@ from fastapi.testclient import TestClient
 from omnibus.billing.application import BillingApp
 from omnibus.billing.main import build as build_billing
 from omnibus.billing.readmodel.ledger import SqlLedgerLookups
-from omnibus.customers.main import build as build_customers
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.bus import OutgoingMessage
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.runtime import Dispatcher, embedded_app
-from omnibus.platform.service import Infrastructure, ServiceRuntime
+from omnibus.platform.service import Infrastructure, ServiceRuntime, discover_services
 from omnibus.platform.settings import ServiceSettings
 from omnibus.testing.helpers import eventually
 
@@ -145,7 +144,7 @@ def running_api(database_url: str, folder: Path, crm_config: dict[str, Any] | No
     config_file.write_text(yaml.safe_dump(config))
     infra = Infrastructure(InMemoryBus(), Authenticator(config=parse_crm_config(config), public_key=key.public_key()))
     base = ServiceSettings(database_url=database_url, crm_config=config_file)
-    customers = build_customers(base.for_service("customers"), infra)
+    customers = discover_services()["customers"].build(base.for_service("customers"), infra)
     billing = build_billing(base.for_service("billing"), infra)
     assert isinstance(infra.bus, InMemoryBus) and isinstance(billing.app, BillingApp)
     try:

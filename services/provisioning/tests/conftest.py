@@ -21,13 +21,12 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from omnibus.customers.main import build as build_customers
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.platform.runtime import Dispatcher, embedded_app
-from omnibus.platform.service import Infrastructure, ServiceRuntime
+from omnibus.platform.service import Infrastructure, ServiceRuntime, discover_services
 from omnibus.platform.settings import ServiceSettings
 from omnibus.provisioning.application import ProvisioningApp
 from omnibus.provisioning.main import ProvisioningRuntime, build
@@ -136,7 +135,7 @@ def running_api(
     assert isinstance(runtime, ProvisioningRuntime) and isinstance(runtime.app, ProvisioningApp)
     runtimes: list[ServiceRuntime] = [runtime]
     if with_customers:
-        runtimes.append(build_customers(settings.for_service("customers"), infra))
+        runtimes.append(discover_services()["customers"].build(settings.for_service("customers"), infra))
     asgi = Dispatcher(embedded_app(infra, runtimes))
     try:
         if serve_http:
