@@ -32,6 +32,7 @@ T = TypeVar("T")
 NAMESPACE = uuid.UUID("6f6d6e69-6275-5300-8000-000000000001")
 META_KEY = "__meta__"
 EVENTSTORE_SCHEMA = "eventstore"
+DDL_LOCK_KEY = 0x6F6D6E6962757301  # advisory lock held while a process creates its schema objects
 
 
 def aggregate_uuid(kind: str, public_id: int) -> uuid.UUID:
@@ -241,7 +242,19 @@ class ServiceApplication(Application[uuid.UUID]):
         return super().construct_transcoder()
 
     def construct_recorder(self) -> ApplicationRecorder:
-        return GroupCommitRecorder(super().construct_recorder())  # type: ignore[return-value]
+        from eventsourcing.postgres import PostgresDatastore
+
+        datastore = getattr(self.factory, "datastore", None)
+        if not isinstance(datastore, PostgresDatastore):
+            return GroupCommitRecorder(super().construct_recorder())  # type: ignore[return-value]
+        # Concurrent DDL on the same catalog rows (CREATE OR REPLACE FUNCTION, CREATE TABLE IF NOT EXISTS) fails
+        # with "tuple concurrently updated" when two processes of a service start at once: serialize it.
+        with datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK_KEY,))
+            try:
+                return GroupCommitRecorder(super().construct_recorder())  # type: ignore[return-value]
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK_KEY,))
 
     @property
     def store(self) -> ApplicationRecorder:

@@ -24,12 +24,13 @@ from sqlalchemy import (
     delete,
     event,
     select,
+    text,
     tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from omnibus.platform.eventstore import ensure_postgres_database, sqlite_folder
+from omnibus.platform.eventstore import DDL_LOCK_KEY, ensure_postgres_database, sqlite_folder
 from omnibus.platform.settings import ServiceSettings
 
 tracking_metadata = MetaData()
@@ -79,8 +80,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
 
 
 def create_tables(engine: Engine, *metadatas: MetaData) -> None:
-    for metadata in (tracking_metadata, *metadatas):
-        metadata.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # processes starting at once must not race on the catalog
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
+        for metadata in (tracking_metadata, *metadatas):
+            metadata.create_all(conn)
 
 
 def read_position(conn: Connection, name: str) -> int:
