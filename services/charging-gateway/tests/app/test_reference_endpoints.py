@@ -294,3 +294,67 @@ def test_the_relay_needs_the_write_permission(gateway):
 
     assert gateway.post("/jsonrpc", json=body, headers={}).status_code == 401
     assert gateway.post("/jsonrpc", json=body, headers=gateway.auth("cgrates_api_access")).status_code == 403
+
+
+def second_plan(gateway, service_uuid="SVC_1", suffix="Boost"):
+    plan_id = f"ServiceID_{service_uuid}__ProductID_457__{suffix}"
+    gateway.emulator.ok(
+        "APIerSv1.SetActionPlan",
+        {
+            "Id": plan_id,
+            "Overwrite": True,
+            "ReloadScheduler": True,
+            "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "15", "Time": "00:00:00", "Weight": 10}],
+        },
+    )
+    gateway.emulator.ok(
+        "APIerSv2.SetAccount",
+        {"Tenant": T, "Account": service_uuid, "ActionPlanIDs": [plan_id], "ReloadScheduler": True},
+    )  # attached by a play straight in CGRateS: the gateway has no record of it
+    return plan_id
+
+
+def account_plans(gateway, service_uuid):
+    rows = gateway.emulator.ok("APIerSv1.GetAccountActionPlan", {"Tenant": T, "Account": service_uuid})
+    return sorted(r["ActionPlanId"] for r in rows)
+
+
+def test_the_deprovision_plays_wildcard_removes_every_plan_of_that_service_through_the_relay(gateway):
+    renewal, boost = plan_for(gateway, "SVC_1"), second_plan(gateway, "SVC_1")
+    other = plan_for(gateway, "SVC_2")
+
+    reply = rpc(gateway, "ApierV1.RemoveActionPlan", [{"Id": "ServiceID_SVC_1__*"}])
+    gateway.emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-02T00:00:00Z"})
+
+    assert reply == {"id": 42, "result": "OK", "error": None}
+    assert account_plans(gateway, "SVC_1") == []
+    assert account_plans(gateway, "SVC_2") == [other]
+    assert {e["Account"] for e in gateway.emulator.ok("Emulator.Executions", {})} == {"cgrates.org:SVC_2"}
+    [removed] = gateway.published("ActionPlanRemoved")  # the one the gateway knew of; the other was never its fact
+    assert payload(removed)["action_plan_id"] == renewal
+    assert boost not in gateway.get("/crm/ocs/account/service_uuid/SVC_1").json()["action_plan_ids"]
+
+
+def test_an_exact_remove_through_the_relay_reloads_the_scheduler_and_is_recorded(gateway):
+    plan_id = plan_for(gateway, "SVC_1")
+
+    reply = rpc(gateway, "APIerSv1.RemoveActionPlan", [{"Id": plan_id}])
+    gateway.emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-02T00:00:00Z"})
+
+    assert reply["result"] == "OK"
+    assert gateway.emulator.ok("Emulator.Executions", {}) == []  # without the reload the old plan would still fire
+    assert [payload(m)["action_plan_id"] for m in gateway.published("ActionPlanRemoved")] == [plan_id]
+
+
+def test_remove_action_plan_accepts_the_wildcard_and_is_404_when_nothing_matches(gateway):
+    plan_for(gateway, "SVC_1")
+    second_plan(gateway, "SVC_1")
+    headers = gateway.auth("update_customer_service")
+
+    first = gateway.delete("/crm/oam/remove_action_plan/ServiceID_SVC_1__*", headers=headers)
+    again = gateway.delete("/crm/oam/remove_action_plan/ServiceID_SVC_1__*", headers=headers)
+    unnamed = gateway.delete("/crm/oam/remove_action_plan/ServiceID_*", headers=headers)
+
+    assert first.status_code == 200 and first.json()["message"] == "Removed ActionPlan ServiceID_SVC_1__* from SVC_1"
+    assert account_plans(gateway, "SVC_1") == []
+    assert (again.status_code, unnamed.status_code) == (404, 400)

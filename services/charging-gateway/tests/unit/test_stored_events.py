@@ -8,7 +8,14 @@ from eventsourcing.utils import get_topic
 
 from omnibus.charging_gateway.application import ChargingApp
 from omnibus.charging_gateway.cgrates.client import CGRateSClient
-from omnibus.charging_gateway.domain import ALL_EVENTS, OcsAccount, ProxyCall, account_uuid
+from omnibus.charging_gateway.domain import (
+    ALL_EVENTS,
+    LeftBehindAccount,
+    OcsAccount,
+    ProxyCall,
+    account_uuid,
+    left_behind_id,
+)
 from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorTransport
 from omnibus.contracts import Actor
@@ -52,9 +59,9 @@ def test_every_stored_event_version_still_loads() -> None:
             "threshold": 100.0,
             "expiry": None,
         }
-        account.signal(signal, "callback")
+        account.signal(signal, "callback", 12)
         account.record_usage("u1", "*data", 950, "", "data", "2026-01-15T10:00:00Z")
-        account.detach_plan(PLAN, "7")
+        account.detach_plan(PLAN, "7", 12)
         account.remove()
         account.reopen("cgrates.org", False, False)
         call = ProxyCall(
@@ -67,7 +74,15 @@ def test_every_stored_event_version_still_loads() -> None:
             tenant="cgrates.org",
             result_status="ok",
         )
-        app.save(account, call)
+        alert = LeftBehindAccount(
+            id=left_behind_id("SVC_2", 13),
+            service_uuid="SVC_2",
+            service_id=13,
+            tenant="cgrates.org",
+            action_plan_ids=["ServiceID_SVC_2__ProductID_5__MonthlyRenewal"],
+            balance_types=["*data"],
+        )
+        app.save(account, call, alert)
     recorded = app.store.select_notifications(1, 1000)
 
     assert {n.topic for n in recorded} >= {get_topic(cls) for cls in ALL_EVENTS}, "the scenario misses an event"

@@ -58,3 +58,10 @@ def service_owner(conn: Connection, service_uuid: str) -> dict[str, Any] | None:
     """The customers' service behind an account: ``{service_id, customer_id, usage_visible_to_customer}``."""
     found = conn.execute(select(ocs_services).where(ocs_services.c.service_uuid == service_uuid)).mappings().first()
     return None if found is None else dict(found)
+
+
+def service_id_of(engine: Engine, service_uuid: str) -> int | None:
+    """The CRM's service_id of an account (from customers' ``ServiceCreated``), or None while unknown."""
+    with engine.connect() as conn:
+        found = conn.execute(select(ocs_services.c.service_id).where(ocs_services.c.service_uuid == service_uuid))
+        return found.scalar()
