@@ -162,11 +162,35 @@ def test_a_burst_of_views_makes_one_round_trip_and_cgrates_down_serves_the_last_
         gw.live.forget("SVC_1")
         stale = gw.get(path)
 
-    assert calls == 2  # GetAccount + GetAccountActionPlan, once for the whole burst
+    assert calls == 2  # GetAccount + GetAccountActionPlan (cold), once for the whole burst
     assert {b["stale"] for b in burst} == {False}
     assert stale.status_code == 200 and stale.json()["cgrates"]["stale"] is True
     assert stale.json()["cgrates"]["BalanceMap"]["*data"][0]["Value"] == GIB
     assert stale.json()["cgrates"]["fetched_at"] == burst[0]["fetched_at"]
+
+
+def test_a_view_reads_balances_with_one_call_and_plans_again_only_when_a_run_is_due(
+    tmp_path, make_emulator, make_gateway
+):
+    with (
+        make_emulator() as emulator,
+        make_gateway(f"sqlite:///{tmp_path}", emulator, charging_live_cache_seconds=0) as gw,
+    ):
+        plan_for(gw)
+        path = "/crm/ocs/balance/service_uuid/SVC_1"
+        gw.get(path)  # cold: GetAccount + GetAccountActionPlan
+        before = gw.live.calls
+        warm = [gw.get(path).json()["cgrates"] for _ in range(3)]
+        warm_calls = gw.live.calls - before
+        emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-01T06:00:00Z"})  # the renewal ran
+        before = gw.live.calls
+        after_run = gw.get(path).json()["cgrates"]
+        after_run_calls = gw.live.calls - before
+
+    assert warm_calls == 3  # one JSON-RPC call per view: balances are live, plans cached
+    assert warm[0]["ActionPlans"][0]["NextExecTime"] == "2026-02-01T00:00:00Z"
+    assert after_run_calls == 2 and after_run["ActionPlans"][0]["NextExecTime"] == "2026-03-01T00:00:00Z"
+    assert after_run["BalanceMap"]["*monetary"][0]["Value"] == 1  # the renewal's top-up, read live
 
 
 def test_usage_view_answers_by_source_address(gateway):

@@ -112,7 +112,14 @@ def build(
     )
     if engine is not None and engine.poster is None:
         engine.poster = in_process_poster(app, config)
-    live = LiveBalances(ocs, read_engine, app.clock, ttl=config.live_cache_seconds, divisor=config.monetary_divisor)
+    live = LiveBalances(
+        ocs,
+        read_engine,
+        app.clock,
+        ttl=config.live_cache_seconds,
+        plans_ttl=config.live_plans_cache_seconds,
+        divisor=config.monetary_divisor,
+    )
 
     def reconcile() -> dict[str, Any]:
         with read_engine.connect() as conn:

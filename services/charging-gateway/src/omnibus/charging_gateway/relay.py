@@ -58,6 +58,17 @@ def relay(app: ChargingApp, body: Any, request_id: str, by_user: str | None) -> 
     return {"id": request_id_in, "result": result, "error": None}
 
 
+def touched_accounts(body: Any) -> list[str]:
+    """The accounts a relayed call may have changed: its ``Account``, or the service an ActionPlan id names."""
+    params = body.get("params") if isinstance(body, dict) else None
+    arg = params[0] if isinstance(params, list) and params else None
+    if not isinstance(arg, dict):
+        return []
+    account, plan_id = _get(arg, "Account"), _get(arg, "Id") or _get(arg, "ActionPlanId")
+    owner = service_uuid_of_plan(plan_id) if isinstance(plan_id, str) else None
+    return [name for name in (account, owner) if isinstance(name, str) and name]
+
+
 def _wildcard_owner(plan_id: str) -> str | None:
     owner = service_uuid_of_plan(plan_id)
     try:
