@@ -21,6 +21,7 @@ from omnibus.charging_gateway.cgrates.client import CGRateSClient, CGRateSError
 from omnibus.charging_gateway.demo import seed_demo_accounts
 from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorTransport, Ticker, http_poster
+from omnibus.charging_gateway.integration.inventory_directory import InventoryDirectory
 from omnibus.charging_gateway.integration.outbound import OUTBOUND
 from omnibus.charging_gateway.integration.service_deleted import ServiceDeletedCheck
 from omnibus.charging_gateway.integration.service_directory import ServiceDirectory
@@ -131,7 +132,7 @@ def build(
         app=app,
         outbound=OUTBOUND,
         projections=(AccountDirectoryProjection(),),
-        bus_projections=(ServiceDirectory(),),
+        bus_projections=(ServiceDirectory(), InventoryDirectory()),
         reactions=(ServiceStatusReaction(app), ServiceDeletedCheck(app)),
         metadata=(metadata,),
         state={

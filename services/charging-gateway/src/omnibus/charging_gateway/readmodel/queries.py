@@ -7,7 +7,9 @@ from sqlalchemy import Connection, Engine, select
 
 from omnibus.charging_gateway.readmodel.tables import (
     ocs_accounts,
+    ocs_inventory_addresses,
     ocs_last_balances,
+    ocs_service_labels,
     ocs_services,
     ocs_usage_endpoints,
 )
@@ -45,6 +47,36 @@ def usage_endpoint(conn: Connection, address: str) -> dict[str, Any] | None:
     query = select(ocs_usage_endpoints).where(ocs_usage_endpoints.c.address == address)
     row = conn.execute(query).mappings().first()
     return dict(row) if row else None
+
+
+def inventory_endpoint(conn: Connection, address: str) -> dict[str, Any] | None:
+    """D85's default: the service an IP address item is assigned to (catalog's inventory), with the IMSI of a SIM
+    assigned to the same service; the row shape of ``usage_endpoint``."""
+    items = ocs_inventory_addresses
+    query = (
+        select(ocs_services.c.service_uuid, ocs_services.c.service_id, ocs_service_labels)
+        .select_from(items.join(ocs_services, ocs_services.c.service_id == items.c.service_id))
+        .outerjoin(ocs_service_labels, ocs_service_labels.c.service_id == items.c.service_id)
+        .where(items.c.ip_address == address)
+        .order_by(items.c.inventory_id.desc())
+        .limit(1)
+    )
+    found = conn.execute(query).mappings().first()
+    if found is None:
+        return None
+    imsi = conn.execute(
+        select(items.c.imsi)
+        .where(items.c.service_id == found["service_id"], items.c.imsi.is_not(None))
+        .order_by(items.c.inventory_id.desc())
+        .limit(1)
+    ).scalar()
+    return {
+        "address": address,
+        "service_uuid": found["service_uuid"],
+        "service_name": found["service_name"],
+        "service_status": found["service_status"],
+        "imsi": imsi,
+    }
 
 
 def put_usage_endpoint(engine: Engine, row: dict[str, Any]) -> None:
