@@ -2,6 +2,9 @@
 
 import json
 
+from omnibus.contracts.catalog import ProductCreated, ProductUpdated
+from omnibus.testing.helpers import eventually
+
 T = "cgrates.org"
 GIB = 1024**3
 
@@ -382,3 +385,41 @@ def test_remove_action_plan_accepts_the_wildcard_and_is_404_when_nothing_matches
     assert first.status_code == 200 and first.json()["message"] == "Removed ActionPlan ServiceID_SVC_1__* from SVC_1"
     assert account_plans(gateway, "SVC_1") == []
     assert (again.status_code, unnamed.status_code) == (404, 400)
+
+
+def product(product_id, name, retail_cost):
+    return ProductCreated(
+        product_id=product_id,
+        product_slug=f"p-{product_id}",
+        product_name=name,
+        category="standalone",
+        retail_cost=retail_cost,
+        wholesale_cost=0,
+        retail_setup_cost=0,
+        wholesale_setup_cost=0,
+        tax_percentage=0,
+        enabled=True,
+        residential=True,
+        business=True,
+        customer_can_purchase=True,
+        contract_days=30,
+        auto_renew="true",
+        allow_auto_renew=True,
+        inventory_items_list=[],
+        relies_on_list=[],
+    )
+
+
+def test_each_action_plan_shows_its_products_name_and_cost_or_unknown_product(gateway):
+    plan_for(gateway)  # ProductID 456
+    second_plan(gateway)  # ProductID 457, which catalog never told about
+    gateway.deliver(product(456, "Prepaid Mobile 20GB", "15.00"))
+    gateway.deliver(ProductUpdated(product_id=456, changed_fields=["retail_cost"], changes={"retail_cost": "17.50"}))
+
+    def shown():
+        gateway.live.forget("SVC_1")
+        plans = gateway.get("/crm/ocs/balance/service_uuid/SVC_1").json()["cgrates"]["ActionPlans"]
+        names = {p["product_id"]: (p["product_name"], p["retail_cost"]) for p in plans}
+        assert names == {456: ("Prepaid Mobile 20GB", 17.5), 457: ("Unknown product", None)}, names
+
+    eventually(shown)

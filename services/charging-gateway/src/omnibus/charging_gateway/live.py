@@ -19,7 +19,7 @@ from omnibus.charging_gateway.cgrates.client import CGRateSClient, NotFound, Pro
 from omnibus.charging_gateway.domain import AccountNotFoundError
 from omnibus.charging_gateway.domain.display import balance_view, plan_view
 from omnibus.charging_gateway.domain.signals import check_account_json, parse_time
-from omnibus.charging_gateway.readmodel.queries import last_known, remember
+from omnibus.charging_gateway.readmodel.queries import last_known, products_of, remember
 
 
 class OcsUnavailableError(Exception):
@@ -96,13 +96,22 @@ class LiveBalances:
         balances = balance_view(account, now, self.divisor)
         return {
             "BalanceMap": balances["BalanceMap"],
-            "ActionPlans": plan_view(plans, now),
+            "ActionPlans": self._with_products(plan_view(plans, now)),
             "totals": balances["totals"],
             "AllowNegative": account.get("AllowNegative"),
             "Disabled": account.get("Disabled"),
             "stale": stale,
             "fetched_at": _iso(fetched),
         }
+
+    def _with_products(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """charging.md §10: each plan's product by name and price (catalog's products; "Unknown product", D73)."""
+        products = products_of(self.engine, {p["product_id"] for p in plans if p.get("product_id") is not None})
+        for plan in plans:
+            product = products.get(plan.get("product_id"))  # type: ignore[arg-type]
+            plan["product_name"] = product["product_name"] if product else "Unknown product"
+            plan["retail_cost"] = float(product["retail_cost"]) if product else None
+        return plans
 
     def forget(self, service_uuid: str) -> None:
         """Drop the cached answer (after a command changed the account)."""

@@ -23,6 +23,7 @@ from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorTransport, Ticker, http_poster
 from omnibus.charging_gateway.integration.inventory_directory import InventoryDirectory
 from omnibus.charging_gateway.integration.outbound import OUTBOUND
+from omnibus.charging_gateway.integration.product_directory import ProductDirectory
 from omnibus.charging_gateway.integration.service_deleted import ServiceDeletedCheck
 from omnibus.charging_gateway.integration.service_directory import ServiceDirectory
 from omnibus.charging_gateway.integration.service_status import ServiceStatusReaction
@@ -132,7 +133,7 @@ def build(
         app=app,
         outbound=OUTBOUND,
         projections=(AccountDirectoryProjection(),),
-        bus_projections=(ServiceDirectory(), InventoryDirectory()),
+        bus_projections=(ServiceDirectory(), InventoryDirectory(), ProductDirectory()),
         reactions=(ServiceStatusReaction(app), ServiceDeletedCheck(app)),
         metadata=(metadata,),
         state={

@@ -9,6 +9,7 @@ from omnibus.charging_gateway.readmodel.tables import (
     ocs_accounts,
     ocs_inventory_addresses,
     ocs_last_balances,
+    ocs_products,
     ocs_service_labels,
     ocs_services,
     ocs_usage_endpoints,
@@ -97,3 +98,12 @@ def service_id_of(engine: Engine, service_uuid: str) -> int | None:
     with engine.connect() as conn:
         found = conn.execute(select(ocs_services.c.service_id).where(ocs_services.c.service_uuid == service_uuid))
         return found.scalar()
+
+
+def products_of(engine: Engine, product_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """``{product_id: {product_name, retail_cost}}`` of the given products that catalog has told about."""
+    if not product_ids:
+        return {}
+    with engine.connect() as conn:
+        found = conn.execute(select(ocs_products).where(ocs_products.c.product_id.in_(sorted(product_ids))))
+        return {row["product_id"]: dict(row) for row in found.mappings()}

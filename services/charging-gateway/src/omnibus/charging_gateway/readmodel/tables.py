@@ -7,6 +7,7 @@
 - ``ocs_services``: customers' services (from their events): whose a ``service_uuid`` is, and whether its usage
   is shown in self-care, so an own-scoped caller sees only their own balances.
 - ``ocs_service_labels``: each service's name and status, for the ``/oam/usage`` answer.
+- ``ocs_products``: catalog's product names and prices, for the ActionPlans of service views (§10).
 - ``ocs_inventory_templates`` / ``ocs_inventory_addresses``: catalog's inventory as ``/oam/usage`` needs it (D85):
   which slot of a type holds an IMSI or an IP address, and those values per item with the service it is assigned to.
 """
@@ -77,4 +78,12 @@ ocs_inventory_addresses = Table(
     Column("imsi", String(20), index=True),
     Column("ip_address", String(64), index=True),
     Column("service_id", BigInteger, index=True),
+)
+
+ocs_products = Table(
+    "ocs_products",
+    metadata,
+    Column("product_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("product_name", String(255), nullable=False),
+    Column("retail_cost", String(32), nullable=False),  # decimal string, as catalog publishes it
 )
