@@ -78,7 +78,7 @@ class LiveBalances:
             cached = self._plans.get(service_uuid)
         if cached is not None and cached[0] > now and not self._run_due(cached[1]):
             return cached[1]
-        plans = self.ocs.get_account_action_plans(service_uuid)
+        plans: list[Any] = self.ocs.get_account_action_plans(service_uuid)
         self.calls += 1
         with self._lock:
             self._plans[service_uuid] = (now + self.plans_ttl, plans)
@@ -108,7 +108,7 @@ class LiveBalances:
         """charging.md §10: each plan's product by name and price (catalog's products; "Unknown product", D73)."""
         products = products_of(self.engine, {p["product_id"] for p in plans if p.get("product_id") is not None})
         for plan in plans:
-            product = products.get(plan.get("product_id"))  # type: ignore[arg-type]
+            product = products.get(plan["product_id"]) if plan.get("product_id") is not None else None
             plan["product_name"] = product["product_name"] if product else "Unknown product"
             plan["retail_cost"] = float(product["retail_cost"]) if product else None
         return plans
