@@ -126,7 +126,7 @@ def _check_timing(content: MessageContent, bad: Any) -> None:
         bad("numberOfBroadcasts", f"must be from 0 (until the warning period ends) to {MAX_BROADCASTS}")
     if not 1 <= warning <= MAX_WARNING_PERIOD:
         bad("warningPeriodSec", f"must be from 1 to {MAX_WARNING_PERIOD} seconds")
-    elif period > warning:
+    elif warning < period <= MAX_REPETITION_PERIOD:
         bad("repetitionPeriod", "cannot be longer than warningPeriodSec (the message would never repeat)")
 
 
