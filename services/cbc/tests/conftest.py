@@ -7,16 +7,18 @@ exactly like identity's (``POST /2fa/step-up``), and ``with_identity=True`` runs
 """
 
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import jwt
 import pytest
+import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -62,6 +64,8 @@ def a_message(**overrides: Any) -> dict[str, Any]:
 
 @dataclass
 class Api:
+    cbe_key: ClassVar[str] = CBE_KEY  # a config API key with create_ and approve_cbc_message (a third-party CBE)
+
     client: httpx.Client
     signing_key: Ed25519PrivateKey
     app: CbcApp
@@ -141,9 +145,11 @@ def running_api(
 ) -> Iterator[Api]:
     key = Ed25519PrivateKey.generate()
     config = {"api_keys": {CBE_KEY: {"roles": ["create_cbc_message", "approve_cbc_message"]}}} | (crm_config or {})
+    config_file = Path(tempfile.mkdtemp(dir=folder)) / "crm_config.yaml"
+    config_file.write_text(yaml.safe_dump(config))
     bus = RabbitMQBus(amqp_url, connection_name="cbc-tests") if amqp_url else InMemoryBus()
     infra = Infrastructure(bus, Authenticator(config=parse_crm_config(config), public_key=key.public_key()))
-    settings = ServiceSettings(database_url=database_url)
+    settings = ServiceSettings(database_url=database_url, crm_config=config_file)
     runtime = build(settings.for_service("cbc"), infra, cbc=cbc)
     assert isinstance(runtime, CbcRuntime) and isinstance(runtime.app, CbcApp)
     runtimes: list[ServiceRuntime] = [runtime]
@@ -183,7 +189,7 @@ def _identity(settings: ServiceSettings, infra: Infrastructure, key: Ed25519Priv
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    with running_api(f"sqlite:///{tmp_path}") as running:
+    with running_api(f"sqlite:///{tmp_path}", folder=tmp_path) as running:
         yield running
 
 
@@ -201,3 +207,14 @@ def start_service(tmp_path: Path) -> Any:
 def a_message_fixture() -> Any:
     """The builder of create bodies (``a_message(**overrides)``)."""
     return a_message
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def api_on_each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The service on SQLite and the in-process bus, and on PostgreSQL and RabbitMQ."""
+    if request.param == "sqlite":
+        url, amqp = f"sqlite:///{tmp_path}", None
+    else:
+        url, amqp = request.getfixturevalue("fresh_database"), request.getfixturevalue("fresh_vhost")
+    with running_api(url, amqp_url=amqp, folder=tmp_path) as running:
+        yield running

@@ -105,14 +105,14 @@ def test_boundaries_of_repetition_and_expiry_are_accepted() -> None:
     ("messages", "field"),
     [
         ((), "localized_messages"),
-        (({"language": "xx", "messageBody": "hi"},), "localized_messages[0].language"),
-        (({"language": "EN", "messageBody": "hi"},), "localized_messages[0].language"),
+        (({"language": "xx", "messageBody": "hi"},), "localized_messages.0.language"),
+        (({"language": "EN", "messageBody": "hi"},), "localized_messages.0.language"),
         (
             ({"language": "en", "messageBody": "a"}, {"language": "en", "messageBody": "b"}),
-            "localized_messages[1].language",
+            "localized_messages.1.language",
         ),
-        (({"language": "en", "messageBody": " "},), "localized_messages[0].messageBody"),
-        (({"language": "en", "messageBody": "a" * 501},), "localized_messages[0].messageBody"),
+        (({"language": "en", "messageBody": " "},), "localized_messages.0.messageBody"),
+        (({"language": "en", "messageBody": "a" * 501},), "localized_messages.0.messageBody"),
     ],
 )
 def test_texts_need_distinct_iso_639_1_languages_and_bodies_that_fit(messages: tuple[Any, ...], field: str) -> None:
@@ -122,12 +122,12 @@ def test_texts_need_distinct_iso_639_1_languages_and_bodies_that_fit(messages: t
 @pytest.mark.parametrize(
     ("area", "field"),
     [
-        ({"tracking_area": "65536", "operator": "310-410", "rat_type": "LTE"}, "tracking_areas[0].tracking_area"),
-        ({"tracking_area": "16777216", "operator": "310-410", "rat_type": "5G"}, "tracking_areas[0].tracking_area"),
-        ({"tracking_area": "12a", "operator": "310-410", "rat_type": "LTE"}, "tracking_areas[0].tracking_area"),
-        ({"tracking_area": "1", "operator": "310410", "rat_type": "LTE"}, "tracking_areas[0].operator"),
-        ({"tracking_area": "1", "operator": "31-41", "rat_type": "LTE"}, "tracking_areas[0].operator"),
-        ({"tracking_area": "1", "operator": "310-410", "rat_type": "6G"}, "tracking_areas[0].rat_type"),
+        ({"tracking_area": "65536", "operator": "310-410", "rat_type": "LTE"}, "tracking_areas.0.tracking_area"),
+        ({"tracking_area": "16777216", "operator": "310-410", "rat_type": "5G"}, "tracking_areas.0.tracking_area"),
+        ({"tracking_area": "12a", "operator": "310-410", "rat_type": "LTE"}, "tracking_areas.0.tracking_area"),
+        ({"tracking_area": "1", "operator": "310410", "rat_type": "LTE"}, "tracking_areas.0.operator"),
+        ({"tracking_area": "1", "operator": "31-41", "rat_type": "LTE"}, "tracking_areas.0.operator"),
+        ({"tracking_area": "1", "operator": "310-410", "rat_type": "6G"}, "tracking_areas.0.rat_type"),
     ],
 )
 def test_tracking_areas_need_a_code_in_range_an_mcc_mnc_and_a_rat(area: dict[str, str], field: str) -> None:
@@ -148,7 +148,7 @@ def test_a_tracking_area_given_twice_is_refused() -> None:
     area = {"tracking_area": "12345", "operator": "310-410", "rat_type": "LTE"}
     again = {"tracking_area": "012345", "operator": "310-410", "rat_type": "LTE"}
 
-    assert fields_of(a_content(tracking_areas=(area, again))) == ["tracking_areas[1]"]
+    assert fields_of(a_content(tracking_areas=(area, again))) == ["tracking_areas.1"]
     assert fields_of(a_content(tracking_areas=())) == ["tracking_areas"]
 
 

@@ -252,7 +252,8 @@ class CbcStandIn:
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="cbc-standin", daemon=True).start()
+        server = self._server
+        threading.Thread(target=lambda: server.serve_forever(0.05), name="cbc-standin", daemon=True).start()
         return self
 
     def stop(self) -> None:

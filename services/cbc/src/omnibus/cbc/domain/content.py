@@ -135,7 +135,7 @@ def _check_texts(messages: tuple[dict[str, str], ...], rules: ContentRules, bad:
         bad("localized_messages", "at least one language is required")
     seen: set[str] = set()
     for i, message in enumerate(messages):
-        where = f"localized_messages[{i}]"
+        where = f"localized_messages.{i}"
         language = message.get("language", "")
         if language not in ISO_639_1:
             bad(f"{where}.language", f"{language!r} is not an ISO 639-1 language code (e.g. en, es, fr, zh)")
@@ -179,7 +179,7 @@ def _check_areas(areas: tuple[dict[str, str], ...], bad: Any) -> None:
         return
     seen: set[tuple[str, str, str]] = set()
     for i, area in enumerate(areas):
-        where = f"tracking_areas[{i}]"
+        where = f"tracking_areas.{i}"
         code, operator, rat = area.get("tracking_area", ""), area.get("operator", ""), area.get("rat_type", "")
         if rat not in RAT_TYPES:
             bad(f"{where}.rat_type", f"must be one of {', '.join(RAT_TYPES)}")
