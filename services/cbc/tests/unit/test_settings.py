@@ -47,6 +47,11 @@ def test_environment_settings_win_over_crm_config() -> None:
     )
 
 
+def test_api_paths_from_the_environment_must_be_json() -> None:
+    with pytest.raises(ValueError, match="OMNIBUS_CBC_API_PATHS"):
+        _resolve({}, api_paths="cancel=/x")
+
+
 def test_cbc_keys_of_crm_config_are_read() -> None:
     config = _resolve(
         {

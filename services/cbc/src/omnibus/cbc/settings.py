@@ -67,7 +67,10 @@ def resolve(settings: CbcSettings, crm: CrmConfig) -> ResolvedCbc:
     url = settings.url or crm.raw.get("cbc_url") or None
     if url is not None and not str(url).startswith(("http://", "https://")):
         raise ValueError(f"cbc_url must be an http(s) URL, not {url!r}")
-    raw_paths = json.loads(settings.api_paths) if settings.api_paths else section.get("api_paths")
+    try:
+        raw_paths = json.loads(settings.api_paths) if settings.api_paths else section.get("api_paths")
+    except ValueError:
+        raise ValueError(f"OMNIBUS_CBC_API_PATHS must be a JSON object, not {settings.api_paths!r}") from None
     paths = parse_paths(raw_paths if url is not None else STANDIN_PATHS | (raw_paths or {}))
     return ResolvedCbc(
         url=str(url).rstrip("/") if url else None,

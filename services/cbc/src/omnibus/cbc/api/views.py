@@ -6,6 +6,7 @@ from typing import Any
 
 from omnibus.cbc.domain import CbcMessage, layout
 from omnibus.cbc.domain.content import API_NAMES
+from omnibus.cbc.domain.encoding import MAX_PAGES
 from omnibus.cbc.domain.reference import TEST_IDENTIFIERS, IdentifierLabel
 from omnibus.platform.http.types import iso_z
 
@@ -102,7 +103,7 @@ def text_view(message: Mapping[str, str], problems: list[str], max_chars: int) -
         "units": shape.units,
         "units_per_page": shape.units_per_page,
         "pages": shape.pages,
-        "max_pages": 15,
+        "max_pages": MAX_PAGES,
         "max_characters": max_chars or None,
         "ok": not problems,
         "problems": problems,

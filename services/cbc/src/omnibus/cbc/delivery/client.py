@@ -88,6 +88,9 @@ class CbcClient:
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
+    """The answer as JSON for the record; a long or non-JSON one is kept as (cut) text: it goes into an event."""
+    if len(response.content) > 4 * MAX_RESPONSE_KEPT:
+        return {"text": response.text[:MAX_RESPONSE_KEPT], "truncated": True}
     try:
         parsed = response.json()
     except ValueError:
