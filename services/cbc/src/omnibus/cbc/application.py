@@ -12,9 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from omnibus.cbc.domain import CbcMessage, CbcMessageNotFoundError, ContentRules, MessageContent, check
-from omnibus.platform.eventstore import ServiceApplication, aggregate_uuid, event_meta, retry_on_conflict
+from omnibus.platform.eventstore import (
+    ConcurrencyConflictError,
+    ServiceApplication,
+    aggregate_uuid,
+    event_meta,
+    retry_on_conflict,
+)
 
 
 def _now() -> datetime:
@@ -76,7 +83,10 @@ class CbcApp(ServiceApplication):
             second_factor_at=second_factor_at,
             at=self.clock(),
         )
-        self.save(message)  # no retry: a concurrent change means the approver must look again
+        try:
+            self.save(message)
+        except IntegrityError:  # not retried: the approver approved what they saw, not a concurrent change
+            raise ConcurrencyConflictError("The message changed while it was approved; look at it again") from None
         return message
 
     def request_retry(self, cbc_message_id: int, by_user: int | None) -> CbcMessage:
