@@ -97,9 +97,10 @@ class DeliveryWorker:
         return self.app.clock()
 
     def _scan(self) -> tuple[list[int], datetime | None]:
+        now = self.now()
         with self.engine.connect() as conn:
-            due = due_messages(conn, self.now(), self.active, self.parallel - len(self.active))
-            return due, next_due_at(conn)
+            due = due_messages(conn, now, self.active, self.parallel - len(self.active))
+            return due, next_due_at(conn, now)
 
     def process(self, cbc_message_id: int) -> None:
         """Do what is due for one message until nothing is (a cancel may follow a delivery at once)."""

@@ -106,10 +106,11 @@ def due_messages(conn: Connection, now: datetime, exclude: set[int], limit: int)
     return [i for i in conn.execute(query).scalars() if i not in exclude][:limit]
 
 
-def next_due_at(conn: Connection) -> datetime | None:
-    """When the next try is due (to sleep until then)."""
+def next_due_at(conn: Connection, now: datetime) -> datetime | None:
+    """When the next try after ``now`` is due (to sleep until then; what is due already wakes the worker when a
+    thread is free)."""
     query = select(func.min(messages.c.next_attempt_at)).where(
-        or_(messages.c.status == APPROVED, messages.c.cancel_status == "pending")
+        or_(messages.c.status == APPROVED, messages.c.cancel_status == "pending"), messages.c.next_attempt_at > now
     )
     found = conn.execute(query).scalar_one_or_none()
     return utc(found) if found is not None else None
