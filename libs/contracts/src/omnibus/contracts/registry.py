@@ -36,7 +36,7 @@ class EventRegistry:
 
 
 def _build() -> EventRegistry:
-    from omnibus.contracts import billing, catalog, charging, customers, identity, provisioning
+    from omnibus.contracts import billing, catalog, cbc, charging, customers, identity, provisioning
 
     registry = EventRegistry()
     registry.register(customers.PUBLISHED)
@@ -45,6 +45,7 @@ def _build() -> EventRegistry:
     registry.register(billing.PUBLISHED)
     registry.register(provisioning.PUBLISHED)
     registry.register(catalog.PUBLISHED)
+    registry.register(cbc.PUBLISHED)
     return registry
 
 
