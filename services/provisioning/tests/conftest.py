@@ -31,6 +31,7 @@ from omnibus.platform.settings import ServiceSettings
 from omnibus.provisioning.application import ProvisioningApp
 from omnibus.provisioning.main import ProvisioningRuntime, build
 from omnibus.provisioning.settings import ProvisioningSettings
+from omnibus.provisioning.tokens import LocalJobTokens
 from omnibus.testing.helpers import eventually
 
 TEST_PLAYS = Path(__file__).parent / "plays"
@@ -52,6 +53,9 @@ class FakeDirectory:
 
     def service(self, service_id: int) -> dict[str, Any] | None:
         return self.services.get(service_id)
+
+    def service_by_uuid(self, service_uuid: str) -> dict[str, Any] | None:
+        return next((s for s in self.services.values() if s.get("service_uuid") == service_uuid), None)
 
 
 @dataclass
@@ -130,7 +134,12 @@ def running_api(
         plays_dir=plays_dir, job_timeout_minutes=timeout_minutes, max_parallel_jobs=max_parallel_jobs
     )
     runtime = build(
-        settings.for_service("provisioning"), infra, provisioning=config, signing_key=key, directory=directory
+        settings.for_service("provisioning"),
+        infra,
+        provisioning=config,
+        signing_key=key,
+        directory=directory,
+        job_tokens=LocalJobTokens(key, "EdDSA", 3600),  # identity's part is tested with identity (tests/e2e)
     )
     assert isinstance(runtime, ProvisioningRuntime) and isinstance(runtime.app, ProvisioningApp)
     runtimes: list[ServiceRuntime] = [runtime]

@@ -39,6 +39,17 @@ class Peers:
         self, path: str, caller_headers: Mapping[str, str], client_ip: str | None = None, **params: Any
     ) -> httpx.Response:
         """``GET path`` at its owner with the caller's credentials."""
+        return await self._request("GET", path, caller_headers, client_ip, params=params)
+
+    async def post(
+        self, path: str, body: Any, caller_headers: Mapping[str, str], client_ip: str | None = None
+    ) -> httpx.Response:
+        """``POST path`` (a JSON body) at its owner with the caller's credentials (e.g. a token from identity)."""
+        return await self._request("POST", path, caller_headers, client_ip, json=body)
+
+    async def _request(
+        self, method: str, path: str, caller_headers: Mapping[str, str], client_ip: str | None, **options: Any
+    ) -> httpx.Response:
         owner = service_for_path(path)
         headers = {k: v for k, v in caller_headers.items() if k.lower() in FORWARDED}
         try:
@@ -46,14 +57,14 @@ class Peers:
                 # the caller's own address, not this process's: an IP-whitelisted caller gets no more than it had
                 transport = httpx.ASGITransport(app=self._local_app, client=(client_ip or "0.0.0.0", 0))
                 async with httpx.AsyncClient(transport=transport, base_url="http://omnibus.local") as client:
-                    return await client.get(path, headers=headers, params=params, timeout=self.timeout)
+                    return await client.request(method, path, headers=headers, timeout=self.timeout, **options)
             if self.gateway_url is None:
                 raise PeerUnavailable(
                     f"{owner or path} does not run in this process and OMNIBUS_GATEWAY_URL is not set"
                 )
             if self._remote is None:
                 self._remote = httpx.AsyncClient(base_url=self.gateway_url)
-            return await self._remote.get(path, headers=headers, params=params, timeout=self.timeout)
+            return await self._remote.request(method, path, headers=headers, timeout=self.timeout, **options)
         except httpx.HTTPError as error:
             raise PeerUnavailable(f"{owner or path} did not answer: {error}") from None
 

@@ -29,6 +29,7 @@ class TaskNumbering:
     """Turns a run's event stream into task records; remembers each task's number and the last critical failure."""
 
     secrets: frozenset[str] = frozenset()
+    first: int = 1  # a later run of the same job (its rollback) numbers its tasks after the earlier run's
     numbers: dict[str, int] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     failed_task: str | None = None
@@ -39,13 +40,13 @@ class TaskNumbering:
         data = runner_event.get("event_data") or {}
         uuid = str(data.get("task_uuid") or data.get("uuid") or "")
         if kind == "playbook_on_task_start" and uuid:
-            number = self.numbers.setdefault(uuid, len(self.numbers) + 1)
+            number = self.numbers.setdefault(uuid, len(self.numbers) + self.first)
             name = str(data.get("task") or data.get("name") or f"task {number}")
             self.names[uuid] = name
             return TaskRecord(number, name, RUNNING, "{}")
         if kind in _OUTCOMES or kind == "runner_on_failed":
             if uuid not in self.numbers:
-                self.numbers[uuid] = len(self.numbers) + 1
+                self.numbers[uuid] = len(self.numbers) + self.first
             name = self.names.get(uuid) or str(data.get("task") or f"task {self.numbers[uuid]}")
             status = _OUTCOMES.get(str(kind), FAILED)
             if kind == "runner_on_failed" and data.get("ignore_errors"):
