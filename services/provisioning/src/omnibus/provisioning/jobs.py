@@ -5,6 +5,7 @@ extra vars (product, then request, then system) and records the job with its sec
 not minted here: the runner mints it when the run starts (it may run in another process, and is never stored).
 """
 
+import ast
 import json
 import logging
 import re
@@ -285,13 +286,9 @@ def _inventory(body: dict[str, Any], product: dict[str, Any] | None) -> dict[str
     product, keys with a space holding an integer are taken as picks (``"SIM Card": 5001``)."""
     if product is None:
         return {k: v for k, v in body.items() if " " in k and isinstance(v, int) and not isinstance(v, bool)}
-    raw = product.get("inventory_items_list") or []
-    try:
-        types = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        types = []
+    types = _type_list(product.get("inventory_items_list"))
     picks = {}
-    for type_name in [str(t) for t in types if t] if isinstance(types, list) else []:
+    for type_name in types:
         picked = _optional_id(body, type_name)
         if picked is None:
             raise InvalidProvisionRequest(f"Missing inventory item for type {type_name!r}")
@@ -364,3 +361,18 @@ def _flatten_row(row: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(extra, dict):
         raise InvalidProvisionRequest("vars must be an object")
     return {**extra, **{k: v for k, v in row.items() if k != "vars"}}
+
+
+def _type_list(raw: Any) -> list[str]:
+    """``inventory_items_list``: a JSON array or the catalog's list-literal string (``"['SIM Card']"``, D56),
+    read with a literal parser, never eval."""
+    if isinstance(raw, str):
+        try:
+            raw = ast.literal_eval(raw.strip() or "[]")
+        except (ValueError, SyntaxError):
+            raise InvalidProvisionRequest(f"the product's inventory_items_list is not a list: {raw!r}") from None
+    if raw is None:
+        return []
+    if not isinstance(raw, list | tuple):
+        raise InvalidProvisionRequest("the product's inventory_items_list is not a list")
+    return [str(t) for t in raw if t]

@@ -26,7 +26,8 @@ class TaskRecord:
 
 @dataclass
 class TaskNumbering:
-    """Turns a run's event stream into task records; remembers each task's number and the last critical failure."""
+    """Turns a run's event stream into task records; remembers each task's number and the first critical failure
+    (the task that sent the play to its ``rescue:``, not the rescue's closing ``assert``)."""
 
     secrets: frozenset[str] = frozenset()
     first: int = 1  # a later run of the same job (its rollback) numbers its tasks after the earlier run's
@@ -52,7 +53,7 @@ class TaskNumbering:
             if kind == "runner_on_failed" and data.get("ignore_errors"):
                 status = FAILED_IGNORED
             result = self.result_json(data.get("res"), skipped=kind == "runner_on_skipped")
-            if status == FAILED:
+            if status == FAILED and self.failed_task is None:  # the first: a rescue's own failure comes after it
                 self.failed_task, self.failure = name, redact(_message(data.get("res")), self.secrets)
             return TaskRecord(self.numbers[uuid], name, status, result)
         return None
