@@ -144,7 +144,9 @@ class JobRequests:
             raise InvalidProvisionRequest("an add-on needs the service_id of the service it is added to")
         play_name = _play(body, product, service, action, access.principal.is_admin)
         play = resolve_play(self.plays_dir, play_name)
-        inventory = _inventory(body, product)
+        repeat = simple_provision is not None or renewal is not None
+        # a deprovision, a renewal or an OCS callback works on what the service already holds: no new picks
+        inventory = {} if action == "deprovision" or repeat else _inventory(body, product)
         product_vars = _product_vars(product, action)
         service_uuid = _service_uuid(body, service, product, action)
         system_vars: dict[str, Any] = {
@@ -178,7 +180,6 @@ class JobRequests:
             inventory=inventory,
             granted_permissions=sorted(access.principal.permissions),
         )
-        repeat = simple_provision is not None or renewal is not None
         return request, self._plan(request, product, service, merged, service_uuid, repeat)
 
     def _plan(
