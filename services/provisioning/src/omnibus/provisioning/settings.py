@@ -50,6 +50,7 @@ class ProvisioningSettings(BaseSettings):
             job_tokens=tokens,
             hss_peers=_peers(hss.get("hss_peers")),
             ocs_service_types=frozenset(_list(section.get("ocs_service_types")) or DEFAULT_OCS_SERVICE_TYPES),
+            failure_list=tuple(_list(section.get("failure_list"))),
         )
 
 
@@ -64,6 +65,7 @@ class ResolvedProvisioning:
     job_tokens: str = "identity"
     hss_peers: tuple[str, ...] = ()
     ocs_service_types: frozenset[str] = frozenset()
+    failure_list: tuple[str, ...] = ()  # D67: who the failure notice goes to (integration/failure_notice.py)
 
     def hss_server(self) -> str | None:
         """``host:port`` of the first HSS peer, the plays' ``hss_server`` default (D62)."""
