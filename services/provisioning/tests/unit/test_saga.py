@@ -41,30 +41,59 @@ def test_a_mobile_sim_job_reserves_prepares_runs_activates_assigns_and_charges()
     saga.expect_nothing_more()
 
 
-def test_one_of_two_items_refused_releases_both_and_fails_with_the_reason() -> None:
+def test_the_reservations_and_the_account_are_asked_for_at_once() -> None:
     saga = SagaHarness().start(a_plan(*MOBILE))
+
+    assert sorted(e.name for e in saga.issued()) == [
+        "PrepareOcsAccount",
+        "ReserveInventoryItem",
+        "ReserveInventoryItem",
+    ]
+
+
+def test_one_of_two_items_refused_releases_both_removes_the_account_and_fails_with_the_reason() -> None:
+    saga = SagaHarness().start(a_plan(*MOBILE))
+    saga.expect("PrepareOcsAccount")  # still out when the reservation is refused: its effect is uncertain
 
     saga.expect("ReserveInventoryItem").reply(inventory_id=5002)
     saga.expect("ReserveInventoryItem").reply("rejected", "Inventory item 5001 is not available")
+    saga.expect("RemoveOcsAccount").reply()  # undone in the plan's reverse order
     releases = [saga.expect("ReleaseInventoryReservation"), saga.expect("ReleaseInventoryReservation")]
     for release in releases:
         release.reply()
 
     failed = saga.published(p.ProvisionFailed)
     assert (failed.failed_step, failed.error) == ("reserve_inventory", "Inventory item 5001 is not available")
-    assert [(c.action, c.outcome) for c in failed.compensations] == [("release_inventory", "completed")]
+    assert [(c.action, c.outcome) for c in failed.compensations] == [
+        ("remove_charging_account", "completed"),
+        ("release_inventory", "completed"),
+    ]
     assert {r.command.inventory_id for r in releases} == {5001, 5002}
     saga.expect_nothing_more()
 
 
-def test_a_single_refused_reservation_undoes_nothing() -> None:
+def test_a_single_refused_reservation_undoes_only_what_ran_beside_it() -> None:
     saga = SagaHarness(job=a_job(inventory={"SIM Card": 5001})).start(a_plan(*MOBILE))
+    saga.expect("PrepareOcsAccount").reply()
 
     saga.expect("ReserveInventoryItem").reply("rejected", "No SIM Card available")
+    saga.expect("RemoveOcsAccount").reply()
 
     assert saga.job.provisioning_status == FAILED
-    assert saga.compensations() == []
+    assert saga.compensations() == [("remove_charging_account", "completed")]
     saga.expect_nothing_more()
+
+
+def test_the_assignment_and_the_setup_charge_are_asked_for_at_once_after_the_activation() -> None:
+    saga = SagaHarness(job=a_job(inventory={"SIM Card": 5001})).start(a_plan(*MOBILE))
+    saga.expect("ReserveInventoryItem").reply(inventory_id=5001)
+    saga.expect("PrepareOcsAccount").reply()
+    saga.expect_play("provision").play_ends()
+
+    saga.expect("ActivateProvisionedService").reply(service_id=789)
+
+    last = [e.name for e in saga.issued()][-2:]
+    assert sorted(last) == ["AssignReservedInventoryItem", "RecordSetupCharge"]
 
 
 def test_a_play_failing_on_a_task_ran_its_rescue_so_its_charges_and_earlier_steps_are_undone() -> None:

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from omnibus.provisioning.domain.errors import NothingToRunError, ProvisionFinishedError
-from omnibus.provisioning.domain.saga import PLAYS, SagaFacts, Step, compensations, orders
+from omnibus.provisioning.domain.saga import PLAYS, STAGE, SagaFacts, Step, compensations, orders
 
 SUCCESS, RUNNING, FAILED, FAILED_IGNORED = 0, 1, 2, 3
 TASK_STATUSES = (SUCCESS, RUNNING, FAILED, FAILED_IGNORED)
@@ -220,13 +220,14 @@ class Provision(Aggregate):
         # the saga; a job recorded before it existed runs its play only (no SagaPlanned)
         self.plan = SagaPlan([Step.RUN_PLAYBOOK.value], None, None, provisioning_play, 120, 1)
         self.phase = FORWARD
-        self.current: str | None = Step.RUN_PLAYBOOK.value
+        self.current: str | None = Step.RUN_PLAYBOOK.value  # the step or compensation last begun
+        self.in_flight: list[str] = [Step.RUN_PLAYBOOK.value]  # forward steps begun and not completed
         self.done: list[str] = []
         self.undo: list[str] = []
         self.undone: list[dict[str, Any]] = []
         self.outstanding: dict[str, dict[str, Any]] = {}
         self.provisioned_service_id: int | None = None  # what activate_service answered
-        self.issued_in_step = 0
+        self.issued: dict[str, int] = {}  # commands per step (first attempts)
         self.play_due: str | None = "provision"
         self.running_play: str | None = None
         self.failed_step: str | None = None
@@ -283,6 +284,7 @@ class Provision(Aggregate):
             list(steps), service_uuid, setup_charge, deprovision_play, step_timeout_seconds, max_attempts, play_charges
         )
         self.current = None
+        self.in_flight = []
         self.play_due = None
 
     def record_answer(
@@ -300,9 +302,12 @@ class Provision(Aggregate):
             result=dict(result),
             reason=reason,
         )
+        step = pending["step"]
         if self.phase == FORWARD and outcome != "completed":
             # another command of the same step may have had its effect (e.g. one of two items reserved)
-            self._fail(pending["step"], None, reason or "rejected", uncertain=self.issued_in_step > 1, now=now)
+            self._fail(step, None, reason or "rejected", uncertain=self.issued.get(step, 0) > 1, now=now)
+        elif self.phase == FORWARD and not any(p["step"] == step for p in self.outstanding.values()):
+            self._step_completed(provision_id=self.provision_id, step=step, result={})
         elif self.phase == COMPENSATING and outcome != "completed" and not self._ended_undo(pending["step"]):
             self._end_undo(pending["step"], "failed", reason)
         self._advance(now)
@@ -437,7 +442,8 @@ class Provision(Aggregate):
         self._cancel_requested(provision_id=self.provision_id, requested_by=requested_by)
         if self.phase == FORWARD and self.running_play is None:
             # a command still out may have had its effect; a play only queued has not run
-            self._fail(self.current, None, "cancelled", uncertain=bool(self.outstanding), now=now)
+            failed = self.in_flight[0] if self.in_flight else None
+            self._fail(failed, None, "cancelled", uncertain=bool(self.outstanding), now=now)
             self._advance(now)
 
     @event(CancelRequested)
@@ -447,16 +453,18 @@ class Provision(Aggregate):
     # ----- moving on ------------------------------------------------------------------------------------------
 
     def _advance(self, now: datetime) -> None:
-        """Begin what comes next once the current step or compensation is over; end the job after the last."""
+        """Begin what comes next once the current stage or compensation is over; end the job after the last."""
         while not self.finished and not self.outstanding and self.play_due is None and self.running_play is None:
             if self.phase == FORWARD:
-                if self.current is not None and self.current not in self.done:
-                    self._step_completed(provision_id=self.provision_id, step=self.current, result={})
+                if self.in_flight:
+                    return  # a step waits for its play's end (claimed elsewhere) - nothing to begin yet
                 upcoming = [s for s in self.plan.steps if s not in self.done]
                 if not upcoming:
                     self._succeed()
                     return
-                self._begin(upcoming[0], now)
+                stage = STAGE.get(upcoming[0], -1)
+                for step in [s for s in upcoming if STAGE.get(s, -1) == stage] or upcoming[:1]:
+                    self._begin(step, now)
             else:
                 if self.current is not None and not self._ended_undo(self.current):
                     self._end_undo(self.current, "completed", None)
@@ -470,16 +478,20 @@ class Provision(Aggregate):
         if name in PLAYS:
             self._play_queued(provision_id=self.provision_id, mode=PLAYS[name])
             return
-        for index, order in enumerate(orders(name, self.facts)):
+        given = orders(name, self.facts)
+        for index, order in enumerate(given):
             self._issue(
                 name, f"provision-{self.provision_id}/{name}/{index}", order.target, order.name, order.args, 1, now
             )
+        if not given and self.phase == FORWARD:  # nothing to ask (e.g. no service to activate): done at once
+            self._step_completed(provision_id=self.provision_id, step=name, result={})
 
     @event(StepStarted)
     def _step_started(self, provision_id: int, step: str, phase: str) -> None:
         self.current = step
-        self.issued_in_step = 0
-        if phase == COMPENSATING and self.undo and self.undo[0] == step:
+        if phase == FORWARD:
+            self.in_flight.append(step)
+        elif self.undo and self.undo[0] == step:
             self.undo.pop(0)
 
     @event(PlayQueued)
@@ -521,11 +533,13 @@ class Provision(Aggregate):
             "deadline": deadline,
         }
         if attempt == 1:
-            self.issued_in_step += 1
+            self.issued[step] = self.issued.get(step, 0) + 1
 
     @event(StepCompleted)
     def _step_completed(self, provision_id: int, step: str, result: dict[str, Any]) -> None:
         self.done.append(step)
+        if step in self.in_flight:
+            self.in_flight.remove(step)
 
     def _fail(
         self,
@@ -541,7 +555,9 @@ class Provision(Aggregate):
             failed_step=step,
             failed_task=failed_task,
             error=error,
-            actions=compensations(self.done, step, uncertain, rescued, self.plan.play_charges),
+            actions=compensations(
+                self.done, step, uncertain, rescued, self.plan.play_charges, also_uncertain=self.in_flight
+            ),
             abandoned=sorted(self.outstanding),
         )
 
@@ -561,6 +577,7 @@ class Provision(Aggregate):
         self.outstanding = {}  # answers of the failed step's commands no longer matter
         self.play_due = None
         self.current = None
+        self.in_flight = []
 
     def _ended_undo(self, action: str) -> bool:
         return any(u["action"] == action for u in self.undone)

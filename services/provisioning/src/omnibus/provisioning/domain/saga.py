@@ -5,7 +5,8 @@ Forward, in this order, each only when the job needs it (``plan_steps``): reserv
 prepare the charging account (charging), run the play (this service's runner), activate the service the play
 created (customers: it also tells the saga the service's id), assign the reserved inventory to it (catalog),
 record the setup charge (billing). Activation comes before the assignment because the assignment needs the
-service's id.
+service's id. Steps of one ``STAGE`` do not depend on each other and run at the same time (the reservation and the
+account; the assignment and the setup charge).
 
 On a failure the completed steps are compensated in reverse (``compensations``): the charges voided, the
 assignment returned, the service deactivated, the play's deprovision path run, the account removed, the
@@ -50,6 +51,14 @@ COMPENSATIONS: Mapping[Step, tuple[Undo, ...]] = {
     Step.RECORD_SETUP_CHARGE: (Undo.VOID_CHARGES,),
 }
 PLAYS = {Step.RUN_PLAYBOOK.value: "provision", Undo.DEPROVISION_PLAY.value: "deprovision"}  # run by the runner
+STAGE: Mapping[str, int] = {
+    Step.RESERVE_INVENTORY: 0,
+    Step.PREPARE_CHARGING_ACCOUNT: 0,
+    Step.RUN_PLAYBOOK: 1,
+    Step.ACTIVATE_SERVICE: 2,  # answers the service's id, which the next stage needs
+    Step.ASSIGN_INVENTORY: 3,
+    Step.RECORD_SETUP_CHARGE: 3,
+}
 
 
 @dataclass(frozen=True)
@@ -109,15 +118,23 @@ def plan_steps(request: PlanRequest) -> list[Step]:
 
 
 def compensations(
-    done: list[str], failed: str | None, uncertain: bool, play_rescued: bool, play_charges: bool = True
+    done: list[str],
+    failed: str | None,
+    uncertain: bool,
+    play_rescued: bool,
+    play_charges: bool = True,
+    also_uncertain: list[str] | None = None,
 ) -> list[str]:
     """What to undo, in order: the completed steps in reverse, preceded by the failed step when its effect is
     uncertain (or it is a play that failed and ran its own rescue: then only its charges are undone). A play that
-    cannot charge (the job has neither a setup charge nor an add-on product) has no charges to undo."""
-    steps = list(done) + ([failed] if failed is not None and (uncertain or play_rescued) else [])
+    cannot charge (the job has neither a setup charge nor an add-on product) has no charges to undo. Steps of the
+    same stage still running (``also_uncertain``) are undone too."""
+    others = [s for s in also_uncertain or [] if s != failed and s not in done]
+    steps = [*done, *others] + ([failed] if failed is not None and (uncertain or play_rescued) else [])
     actions: list[str] = []
-    for step in reversed(steps):
-        for undo in COMPENSATIONS[Step(step)]:
+    for step in sorted(set(steps), key=FORWARD.index, reverse=True):  # the plan's order, not the answers'
+        step = Step(step)
+        for undo in COMPENSATIONS[step]:
             if step == Step.RUN_PLAYBOOK and undo == Undo.VOID_CHARGES and not play_charges:
                 continue
             if step == failed and play_rescued and undo == Undo.DEPROVISION_PLAY:
