@@ -161,7 +161,7 @@ class Crm:
             product_name="Prepaid Mobile 20GB",
             category="standalone",
             service_type="mobile",
-            provisioning_play="play_mobile_sim",
+            provisioning_play="play_local_mobile_sim",
             inventory_items_list="['SIM Card', 'Mobile Number']",
             provisioning_json_vars=json.dumps({"data_gb": 20, "voice_minutes": 500, "sms_count": 100, "days": 30}),
             retail_setup_cost=25,

@@ -37,7 +37,7 @@ def test_a_data_add_on_charges_the_default_card_then_adds_the_data(crm: Any) -> 
     addon = crm.new_product(
         category="addon",
         service_type="mobile",
-        provisioning_play="play_data_addon",
+        provisioning_play="play_topup_charge_then_action",
         retail_cost=5,
         wholesale_cost=1.5,
         provisioning_json_vars=json.dumps({"data_gb": 5, "days": 7}),
@@ -68,7 +68,9 @@ def test_a_declined_card_provisions_nothing(crm: Any) -> None:
         timeout=30,
     )
     service = a_mobile_service(crm, customer_id)
-    addon = crm.new_product(category="addon", service_type="mobile", provisioning_play="play_data_addon", retail_cost=5)
+    addon = crm.new_product(
+        category="addon", service_type="mobile", provisioning_play="play_topup_charge_then_action", retail_cost=5
+    )
 
     job = crm.finished(crm.provision({"service_id": service["service_id"], "product_id": addon}))
 

@@ -9,7 +9,7 @@ FAILED = p.ProvisionFailed(
     failed_task="Create the subscriber in the HSS",
     error="Status code was -1: connection refused",
     failed_step="run_playbook",
-    provisioning_play="play_mobile_sim",
+    provisioning_play="play_local_mobile_sim",
     product_id=42,
     compensations=[p.Compensation(action="release_inventory", outcome="completed")],
 )
@@ -20,7 +20,7 @@ def test_the_notice_names_the_job_play_customer_task_error_and_what_was_undone()
 
     assert notice is not None
     assert notice.recipients == ("ops@example.com", "admin@example.com")
-    assert notice.subject == "Provisioning failed: job 456 (play_mobile_sim) for John Smith (123)"
+    assert notice.subject == "Provisioning failed: job 456 (play_local_mobile_sim) for John Smith (123)"
     for text in ("Create the subscriber in the HSS", "connection refused", "release_inventory: completed"):
         assert text in notice.text
 

@@ -39,9 +39,9 @@ def test_every_example_play_resolves_and_counts_its_tasks() -> None:
     counts = {name: resolve_play(EXAMPLES, name).task_count for name in plays}
 
     assert set(counts) >= {
-        "play_mobile_sim",
+        "play_local_mobile_sim",
         "play_simple_service",
-        "play_data_addon",
+        "play_topup_charge_then_action",
         "play_topup_monetary",
         "play_monthly_autorenew",
         "play_deprovision",

@@ -134,7 +134,7 @@ def test_an_interrupted_play_runs_the_deprovision_path_before_undoing_the_rest()
         ("deprovision_play", "completed"),
         ("remove_charging_account", "completed"),
     ]
-    assert saga.job.play_to_run == "play_mobile_sim" and saga.job.provisioning_status == FAILED
+    assert saga.job.play_to_run == "play_local_mobile_sim" and saga.job.provisioning_status == FAILED
 
 
 def test_a_late_step_failing_undoes_everything_in_reverse_order() -> None:

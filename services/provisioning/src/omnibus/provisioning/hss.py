@@ -1,6 +1,6 @@
 """A local HSS stand-in: the subscriber REST calls the reference plays make (provisioning.md §7, ARCHITECTURE §10).
 
-``PUT /subscriber/{imsi}`` ``{imsi, msisdn, ki, opc, enabled}`` creates (or replaces) a subscriber and answers its
+``PUT /subscriber/{imsi}`` ``{imsi, msisdn, ki, opc?, enabled}`` creates (or replaces) a subscriber and answers its
 ``subscriber_id``; ``PATCH /subscriber/{subscriber_id}`` ``{enabled?, msisdn?, ue_ambr_dl?, ue_ambr_ul?}`` changes
 one (the rescue's "dormant": placeholder MSISDN ``9999`` + the IMSI's last 10 digits, AMBR 9999999);
 ``DELETE /subscriber/{subscriber_id}`` removes it. ``GET /subscriber/{subscriber_id}`` and
@@ -28,6 +28,7 @@ IMSI = re.compile(r"^\d{14,15}$")
 MSISDN = re.compile(r"^\+?\d{4,15}$")
 KEY = re.compile(r"^[0-9A-Fa-f]{32}$")
 CREATE_FIELDS = {"imsi": str, "msisdn": str, "ki": str, "opc": str, "enabled": bool}
+CREATE_REQUIRED = {"imsi", "msisdn", "ki", "enabled"}  # OPc is optional (a SIM keyed with OP has none)
 PATCH_FIELDS = {"enabled": bool, "msisdn": str, "ue_ambr_dl": int, "ue_ambr_ul": int}
 DEFAULT_AMBR = 1_000_000_000
 
@@ -54,12 +55,12 @@ class Hss:
             self.next_id = int(saved["next_id"])
 
     def create(self, imsi: str, body: Any) -> dict[str, Any]:
-        fields = _fields(body, CREATE_FIELDS, required=set(CREATE_FIELDS))
+        fields = _fields(body, CREATE_FIELDS, required=CREATE_REQUIRED)
         if not IMSI.match(imsi) or fields["imsi"] != imsi:
             raise HssError(400, "imsi must be 14-15 digits and equal the path's")
         _check_msisdn(fields["msisdn"])
         for key in ("ki", "opc"):
-            if not KEY.match(fields[key]):
+            if key in fields and not KEY.match(fields[key]):
                 raise HssError(400, f"{key} must be 32 hex digits")
         with self.lock:
             existing = self._by_imsi(imsi)
