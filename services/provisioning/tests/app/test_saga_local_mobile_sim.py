@@ -1,5 +1,5 @@
-"""The saga end to end with the mobile SIM play (deploy/playbooks/play_local_mobile_sim.yaml), on SQLite and on PostgreSQL
-with RabbitMQ: real ansible-runner runs against our API, the CGRateS emulator and the HSS stand-in."""
+"""The saga end to end with the mobile SIM play (deploy/playbooks/play_local_mobile_sim.yaml), on SQLite and on
+PostgreSQL with RabbitMQ: real ansible-runner runs against our API, the CGRateS emulator and the HSS stand-in."""
 
 from typing import Any
 
