@@ -10,10 +10,9 @@ import httpx
 import pytest
 
 from omnibus.contracts import catalog as c
-from omnibus.contracts.topology import COMMANDS_EXCHANGE
-from omnibus.platform.messaging.bus import OutgoingMessage
 from omnibus.platform.messaging.rabbitmq import RabbitMQBus
 from omnibus.testing import eventually
+from omnibus.testing.commands import command_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 AUDIT_QUEUE = "test.catalog.audit"
@@ -211,13 +210,8 @@ async def _send_command(amqp_url: str, command: c.CatalogCommand) -> None:
     bus = RabbitMQBus(amqp_url)
     await bus.start()
     try:
-        message = OutgoingMessage(
-            routing_key=command.routing_key(),
-            body=command.model_dump_json().encode(),
-            message_id=str(uuid.uuid4()),
-            exchange=COMMANDS_EXCHANGE,
-        )
-        await bus.publish([message])
+        # a new command id each time: the job asks again; its reservation record answers the same item
+        await bus.publish([command_message(command, str(uuid.uuid4()), correlation_id=command.job_id)])
     finally:
         await bus.close()
 

@@ -41,6 +41,7 @@ PUBLIC = {
     ("POST", "/auth/reset_password"),
     ("POST", "/auth/verify_email"),
     ("POST", "/2fa/verify/user/{user_id}"),  # needs the login's challenge token, checked by identity itself
+    ("POST", "/crm/auth/job_token"),  # a client assertion in the body, signed by a key identity trusts (D65)
     ("GET", "/oam/usage"),  # the caller is identified by its source address (D85)
 }
 # Endpoints whose check is written in the endpoint rather than a ``require(...)``: what they need, for the matrix.

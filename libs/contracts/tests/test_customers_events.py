@@ -144,6 +144,12 @@ MINIMAL = {
     c.CustomerTagUpdated: {"tag_id": 6, "customer_id": 1, "changed_fields": ["tag_text"], "tag_text": "VIP+"},
     c.CustomerTagRemoved: {"tag_id": 6, "customer_id": 1},
     c.ActivityNoteAdded: {"customer_id": 1, "activity_id": "0b5d3c1e-1b1e-5c8e-9d5e-1a2b3c4d5e6f"},
+    c.CustomersCommandReplied: {
+        "command_id": "provision-1/activate_service/do/0",
+        "command_type": "customers.ActivateProvisionedService.v1",
+        "issuer": "provisioning",
+        "outcome": "completed",
+    },
 }
 
 

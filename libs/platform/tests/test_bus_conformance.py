@@ -4,11 +4,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
+from omnibus.contracts.topology import COMMANDS_EXCHANGE
 from omnibus.platform.messaging.bus import (
     Bus,
     Delivery,
@@ -146,6 +147,26 @@ def test_publish_routes_by_pattern_in_order_with_message_intact(bus_factory: Bus
             for sent, got in zip([*wanted, last], handler.handled, strict=True):
                 assert (got.routing_key, got.body, got.headers) == (sent.routing_key, sent.body, sent.headers)
                 assert (got.queue, got.attempt, got.redelivered) == (queue, 1, False)
+
+    run(scenario)
+
+
+def test_the_commands_exchange_routes_exact_keys_to_a_queue_declared_before_its_consumer(bus_factory: BusKit) -> None:
+    async def scenario() -> None:
+        async with bus_factory.bus() as bus:
+            t, queue, handler = topic(), bus_factory.queue(), Recorder()
+            await bus.declare_queue(queue, [f"{t}.Reserve"], exchange=COMMANDS_EXCHANGE)  # by the issuer
+            sent = [
+                replace(message(f"{t}.Reserve", 1), exchange=COMMANDS_EXCHANGE),
+                replace(message(f"{t}.Other", 2), exchange=COMMANDS_EXCHANGE),  # no queue takes it
+                message(f"{t}.Reserve", 3),  # the events exchange: not a command
+            ]
+            await bus.publish(sent)
+            await bus.subscribe(subscription(queue, [f"{t}.Reserve"], handler, exchange=COMMANDS_EXCHANGE))
+            await handler.wait_handled(1)
+            await asyncio.sleep(0.1)
+
+            assert handler.handled_ids() == [sent[0].message_id]
 
     run(scenario)
 

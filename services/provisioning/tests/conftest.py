@@ -31,7 +31,9 @@ from omnibus.platform.settings import ServiceSettings
 from omnibus.provisioning.application import ProvisioningApp
 from omnibus.provisioning.main import ProvisioningRuntime, build
 from omnibus.provisioning.settings import ProvisioningSettings
-from omnibus.testing.helpers import eventually
+from omnibus.provisioning.tokens import LocalJobTokens
+from omnibus.testing.helpers import eventually, unique_name
+from omnibus.testing.plugin import drop_database
 
 TEST_PLAYS = Path(__file__).parent / "plays"
 EXAMPLE_PLAYS = Path(__file__).parents[3] / "deploy" / "playbooks"
@@ -52,6 +54,9 @@ class FakeDirectory:
 
     def service(self, service_id: int) -> dict[str, Any] | None:
         return self.services.get(service_id)
+
+    def service_by_uuid(self, service_uuid: str) -> dict[str, Any] | None:
+        return next((s for s in self.services.values() if s.get("service_uuid") == service_uuid), None)
 
 
 @dataclass
@@ -130,7 +135,12 @@ def running_api(
         plays_dir=plays_dir, job_timeout_minutes=timeout_minutes, max_parallel_jobs=max_parallel_jobs
     )
     runtime = build(
-        settings.for_service("provisioning"), infra, provisioning=config, signing_key=key, directory=directory
+        settings.for_service("provisioning"),
+        infra,
+        provisioning=config,
+        signing_key=key,
+        directory=directory,
+        job_tokens=LocalJobTokens(key, "EdDSA", 3600),  # identity's part is tested with identity (tests/e2e)
     )
     assert isinstance(runtime, ProvisioningRuntime) and isinstance(runtime.app, ProvisioningApp)
     runtimes: list[ServiceRuntime] = [runtime]
@@ -184,3 +194,48 @@ def api_factory(tmp_path: Path) -> Callable[..., Any]:
 def start_service() -> Callable[..., Any]:
     """``with start_service(database_url, **options) as api``: the service on a given store (restarts)."""
     return running_api
+
+
+@pytest.fixture(scope="module")
+def crm_pg(postgres_url: str, amqp_url: str) -> Iterator[Any]:
+    """The whole CRM (tests/crm.py) on PostgreSQL (a database per service) and RabbitMQ (a vhost of its own), once
+    per module."""
+    from .crm import SERVICES, running_crm  # noqa: TID252
+
+    base = unique_name("saga")
+    with _vhost(amqp_url) as vhost:
+        try:
+            with running_crm(postgres_url.rsplit("/", 1)[0] + f"/{base}_{{service}}", vhost) as crm:
+                yield crm
+        finally:
+            for service in ("provisioning", *SERVICES):
+                drop_database(postgres_url, f"{base}_{service.replace('-', '_')}")
+
+
+@contextmanager
+def _vhost(amqp_url: str) -> Iterator[str]:
+    import shutil
+    import subprocess
+    from urllib.parse import urlsplit, urlunsplit
+
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        pytest.fail("rabbitmqctl not found: cannot create an isolated vhost", pytrace=False)
+    name = unique_name("saga_vhost")
+    parts = urlsplit(amqp_url)
+    subprocess.run([ctl, "-q", "add_vhost", name], check=True, capture_output=True)
+    user = parts.username or "guest"
+    subprocess.run([ctl, "-q", "set_permissions", "-p", name, user, ".*", ".*", ".*"], check=True, capture_output=True)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+    finally:
+        subprocess.run([ctl, "-q", "delete_vhost", name], check=False, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole CRM (tests/crm.py) on SQLite and the in-process bus, once per module."""
+    from .crm import running_crm  # noqa: TID252
+
+    with running_crm(f"sqlite:///{tmp_path_factory.mktemp('crm')}") as crm:
+        yield crm

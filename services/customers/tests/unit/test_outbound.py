@@ -241,7 +241,8 @@ def test_every_published_contract_is_reachable_from_a_domain_event():
         *tag.collect_events(),
     ]
 
-    assert {type(to_integration(e)) for e in events} == set(contracts.PUBLISHED)
+    # the reply to provisioning's commands comes from the platform's command inbox (Outbound.replies)
+    assert {type(to_integration(e)) for e in events} | {contracts.CustomersCommandReplied} == set(contracts.PUBLISHED)
 
 
 def a_service(**fields: Any) -> Service:

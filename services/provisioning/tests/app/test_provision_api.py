@@ -21,7 +21,7 @@ def test_a_job_answers_at_once_with_status_1_and_ends_successful(api: Any) -> No
 
 
 def test_each_task_is_an_event_with_its_status_and_result(api: Any) -> None:
-    provision_id = api.provision({"customer_id": 5, "provisioning_play": "play_ok", "SIM Card": 5001})
+    provision_id = api.provision({"customer_id": 5, "provisioning_play": "play_ok"})
 
     events = api.finished(provision_id)["provisioning_result_json"]
 
@@ -31,7 +31,7 @@ def test_each_task_is_an_event_with_its_status_and_result(api: Any) -> None:
         (3, "Last step", 0),
     ]
     first = json.loads(events[0]["provisioning_result_json"])
-    assert first["msg"].startswith("customer 5 product none SIM 5001")
+    assert first["msg"].startswith("customer 5 product none SIM none")
     assert json.loads(events[1]["provisioning_result_json"])["msg"] == "SMS gateway unreachable"
 
 
@@ -59,17 +59,19 @@ def test_a_critical_failure_fails_the_job_with_the_task_and_a_redacted_reason(ap
     assert [e["provisioning_status"] for e in job["provisioning_result_json"]] == [0, 2]
 
 
-def test_vars_merge_product_then_request_then_system(api: Any) -> None:
-    api.directory.products[42] = {
-        "product_id": 42,
-        "provisioning_play": "play_ok",
-        "provisioning_json_vars": '{"monthly_cost": 50, "data_gb": 100, "customer_id": 1}',
-        "inventory_items_list": '["SIM Card"]',
-    }
+def test_vars_merge_product_then_request_then_system(api_factory: Any) -> None:
+    with api_factory(with_customers=True) as api:  # a standalone product: its saga asks customers to activate
+        api.directory.products[42] = {
+            "product_id": 42,
+            "category": "standalone",
+            "provisioning_play": "play_ok",
+            "provisioning_json_vars": '{"monthly_cost": 50, "data_gb": 100, "customer_id": 1}',
+            "inventory_items_list": "[]",
+        }
 
-    provision_id = api.provision({"product_id": 42, "customer_id": 456, "monthly_cost": 45, "SIM Card": 5001})
+        provision_id = api.provision({"product_id": 42, "customer_id": 456, "monthly_cost": 45})
 
-    job = api.finished(provision_id)
+        job = api.finished(provision_id)
     stored = json.loads(job["provisioning_json_vars"])
     assert (stored["monthly_cost"], stored["data_gb"], stored["customer_id"], stored["product_id"]) == (
         45,
@@ -78,8 +80,10 @@ def test_vars_merge_product_then_request_then_system(api: Any) -> None:
         42,
     )
     assert stored["initiating_user"] == api.user_id
+    assert stored["service_uuid"].startswith("Service_")
     assert job["provisioning_play"] == "play_ok"
     assert "monthly 45" in job["provisioning_result_json"][0]["provisioning_result_json"]
+    assert [c["command"] for c in job["saga"]["commands"]] == ["customers.ActivateProvisionedService"]
 
 
 def test_bad_requests_are_400_and_start_nothing(api: Any) -> None:
@@ -222,6 +226,8 @@ def test_a_running_task_is_visible_with_status_1_and_the_job_can_be_cancelled(ap
     assert response.status_code == 200
     job = api.finished(provision_id)
     assert (job["provisioning_status"], job["error"]) == (2, "cancelled")
+    assert job["saga"]["compensations"] == [{"action": "deprovision_play", "outcome": "completed", "reason": None}]
+    assert job["provisioning_result_json"][-1]["event_name"] == "Roll back"  # the play's deprovision path ran
     assert api.request("POST", f"/crm/provision/provision_id/{provision_id}/cancel").status_code == 409
 
 

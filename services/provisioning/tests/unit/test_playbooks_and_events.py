@@ -30,7 +30,23 @@ def test_blocks_count_their_block_rescue_and_always_tasks() -> None:
     tasks = [{"name": "a"}, {"block": [{"name": "b"}, {"name": "c"}], "rescue": [{"name": "d"}], "always": []}]
 
     assert count_tasks(tasks) == 4
-    assert resolve_play(EXAMPLES, "play_simple_service").task_count == 11
+    assert resolve_play(EXAMPLES, "play_simple_service").task_count == 14
+
+
+def test_every_example_play_resolves_and_counts_its_tasks() -> None:
+    plays = sorted(p.stem for p in EXAMPLES.glob("play_*.yaml"))
+
+    counts = {name: resolve_play(EXAMPLES, name).task_count for name in plays}
+
+    assert set(counts) >= {
+        "play_local_mobile_sim",
+        "play_simple_service",
+        "play_topup_charge_then_action",
+        "play_topup_monetary",
+        "play_monthly_autorenew",
+        "play_deprovision",
+    }
+    assert all(count > 3 for count in counts.values()), counts
 
 
 def _event(kind: str, uuid: str, task: str = "Create OCS account", **data: object) -> dict[str, object]:

@@ -5,7 +5,9 @@ from typing import Any
 import pytest
 
 from omnibus.platform.eventstore import aggregate_uuid
-from omnibus.provisioning.domain import FAILED, RUNNING, SUCCESS, Provision, ProvisionFinishedError
+from omnibus.provisioning.domain import FAILED, RUNNING, SUCCESS, NothingToRunError, Provision, ProvisionFinishedError
+
+from .saga_harness import T0  # noqa: TID252
 
 
 def a_job(**overrides: Any) -> Provision:
@@ -53,13 +55,14 @@ def test_a_task_status_outside_0_to_3_is_refused() -> None:
 
 def test_a_job_ends_once() -> None:
     job = a_job()
+    job.start_run("runner-1")
 
-    job.fail("Create OCS account", "refused")
-    job.fail("Create OCS account", "refused")
+    assert job.end_play("failed", "Create OCS account", "refused", T0)
+    assert not job.end_play("failed", "Create OCS account", "refused", T0)
 
     assert (job.provisioning_status, job.failed_task) == (FAILED, "Create OCS account")
     with pytest.raises(ProvisionFinishedError):
-        job.succeed()
+        job.start_run("runner-2")
     with pytest.raises(ProvisionFinishedError):
         job.record_task(2, "late", SUCCESS, "{}")
     assert sum(isinstance(e, Provision.Failed) for e in job.collect_events()) == 1
@@ -69,8 +72,17 @@ def test_a_claim_names_the_runner_and_a_cancel_is_asked_once() -> None:
     job = a_job()
 
     job.start_run("runner-1")
-    job.request_cancel(7)
-    job.request_cancel(7)
+    job.request_cancel(7, T0)
+    job.request_cancel(7, T0)
 
     assert (job.runner_id, job.cancel_requested) == ("runner-1", True)
     assert sum(isinstance(e, Provision.CancelRequested) for e in job.collect_events()) == 1
+
+
+def test_a_play_is_claimed_once() -> None:
+    job = a_job()
+
+    job.start_run("runner-1")
+
+    with pytest.raises(NothingToRunError):
+        job.start_run("runner-2")

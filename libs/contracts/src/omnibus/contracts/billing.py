@@ -6,11 +6,13 @@ Money travels as decimal strings (``Money``) with the ISO 4217 ``currency``. ``T
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from omnibus.contracts.base import IntegrationEvent, Money
+from omnibus.contracts.commands import Command, CommandReplied
 
 TransactionType = Literal["charge", "credit", "payment", "refund"]
 
@@ -266,3 +268,47 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CardCharged,
     CardChargeFailed,
 )
+
+
+# --- commands (``omnibus.commands``, routing key ``billing.<Name>``, queue ``billing.commands``) ---
+
+COMMAND_QUEUE = "billing.commands"
+
+
+class BillingCommandReplied(CommandReplied):
+    """Billing's answer to one command (``result``: ``transaction_id``; ``voided``, ``refunded``)."""
+
+    context: ClassVar[str] = "billing"
+
+
+PUBLISHED = (*PUBLISHED, BillingCommandReplied)
+
+
+class BillingCommand(Command):
+    """A command to billing from a provisioning job; idempotent by ``provision_id``."""
+
+    context: ClassVar[str] = "billing"
+    queue: ClassVar[str] = COMMAND_QUEUE
+    provision_id: int = Field(ge=1, description="The provisioning job")
+    customer_id: int = Field(ge=1, description="Customer the job is for")
+
+
+class RecordSetupCharge(BillingCommand):
+    """The product's one-off setup cost as a ledger line (once per job: idempotency key ``provision-<id>-setup``)."""
+
+    name: ClassVar[str] = "RecordSetupCharge"
+    service_id: int | None = Field(default=None, ge=1, description="The service provisioned, if any")
+    product_id: int | None = Field(default=None, ge=1, description="The product")
+    title: str = Field(min_length=1, max_length=255, description='e.g. "Mobile 20GB - Setup Costs"')
+    retail_cost: Money = Field(ge=0, description="retail_setup_cost of the product")
+    wholesale_cost: Money = Field(default=Decimal("0"), ge=0, description="wholesale_setup_cost of the product")
+
+
+class VoidProvisionCharges(BillingCommand):
+    """Compensation: every charge of the job is undone: uninvoiced lines voided, card-paid invoices refunded
+    (D71). A no-op when there is none."""
+
+    name: ClassVar[str] = "VoidProvisionCharges"
+
+
+COMMANDS: tuple[type[BillingCommand], ...] = (RecordSetupCharge, VoidProvisionCharges)

@@ -8,9 +8,10 @@ values of exactly those fields. Secrets never travel: management passwords and S
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from omnibus.contracts.base import IntegrationEvent, Money
+from omnibus.contracts.commands import Command, CommandReplied
 
 Category = Literal["standalone", "addon", "bundle", "promo"]
 AutoRenew = Literal["prompt", "true", "false"]
@@ -280,21 +281,26 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
 COMMAND_QUEUE = "catalog.commands"
 
 
-class CatalogCommand(BaseModel):
+class CatalogCommandReplied(CommandReplied):
+    """The catalog's answer to one command (``result``: ``inventory_id`` of a reserve)."""
+
+    context: ClassVar[str] = "catalog"
+
+
+PUBLISHED = (*PUBLISHED, CatalogCommandReplied)
+
+
+class CatalogCommand(Command):
     """A command to the catalog from a provisioning job. Idempotent by ``job_id``: a redelivery changes nothing.
 
-    The answer is an event with the job id as its correlation id: ``InventoryItemReserved`` or
-    ``InventoryReservationFailed``; ``InventoryItemReservationReleased``; ``InventoryItemAssigned``.
+    Answered by ``CatalogCommandReplied``; the facts it records are published as usual
+    (``InventoryItemReserved`` or ``InventoryReservationFailed``, ``InventoryItemReservationReleased``,
+    ``InventoryItemAssigned``, ``InventoryItemReleased``), with the job id as correlation id.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: ClassVar[str]
+    context: ClassVar[str] = "catalog"
+    queue: ClassVar[str] = COMMAND_QUEUE
     job_id: str = Field(min_length=1, max_length=255, description="Provisioning job id (the idempotency key)")
-
-    @classmethod
-    def routing_key(cls) -> str:
-        return f"catalog.{cls.name}"
 
 
 class ReserveInventoryItem(CatalogCommand):
@@ -316,8 +322,17 @@ class AssignReservedInventoryItem(CatalogCommand):
     service_id: int | None = Field(default=None, ge=1, description="Service using it")
 
 
+class ReturnAssignedInventoryItem(CatalogCommand):
+    """Compensation of an assignment: an item this job assigned goes back to stock (a no-op otherwise)."""
+
+    name: ClassVar[str] = "ReturnAssignedInventoryItem"
+    inventory_id: int = Field(ge=1, description="The item the job assigned")
+    item_state: Literal["In Stock", "Used"] = Field(default="In Stock", description="Its state afterwards (D54)")
+
+
 COMMANDS: tuple[type[CatalogCommand], ...] = (
     ReserveInventoryItem,
     ReleaseInventoryReservation,
     AssignReservedInventoryItem,
+    ReturnAssignedInventoryItem,
 )

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from omnibus.contracts.base import IntegrationEvent
+from omnibus.contracts.commands import Command, CommandReplied
 
 BalanceType = str  # "*monetary", "*data", "*voice", "*sms", "*mms", "*generic"
 
@@ -214,3 +215,43 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OcsAccountLeftBehind,
     OcsProxyCallMade,
 )
+
+
+# --- commands (``omnibus.commands``, routing key ``charging.<Name>``, queue ``charging-gateway.commands``) ---
+
+COMMAND_QUEUE = "charging-gateway.commands"
+SERVICE_UUID = r"^[A-Za-z0-9_.:-]{1,64}$"  # D75 (and no "__", checked by the gateway)
+
+
+class ChargingCommandReplied(CommandReplied):
+    """The charging gateway's answer to one command."""
+
+    context: ClassVar[str] = "charging"
+
+
+PUBLISHED = (*PUBLISHED, ChargingCommandReplied)
+
+
+class ChargingCommand(Command):
+    """A command to the charging gateway from a provisioning job; idempotent by ``service_uuid``."""
+
+    context: ClassVar[str] = "charging"
+    queue: ClassVar[str] = COMMAND_QUEUE
+    service_uuid: str = Field(pattern=SERVICE_UUID, description="OCS account name = the service's service_uuid")
+
+
+class PrepareOcsAccount(ChargingCommand):
+    """Create (or re-open) the service's CGRateS account before its play runs (``APIerSv2.SetAccount``)."""
+
+    name: ClassVar[str] = "PrepareOcsAccount"
+    allow_negative: bool = Field(default=False, description="ExtraOptions.AllowNegative")
+    disabled: bool = Field(default=False, description="ExtraOptions.Disabled")
+
+
+class RemoveOcsAccount(ChargingCommand):
+    """Compensation: remove the account again (``RemoveAccount``); a no-op when there is none."""
+
+    name: ClassVar[str] = "RemoveOcsAccount"
+
+
+COMMANDS: tuple[type[ChargingCommand], ...] = (PrepareOcsAccount, RemoveOcsAccount)

@@ -12,6 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import ConfigDict, Field, field_serializer
 
 from omnibus.contracts.base import IntegrationEvent
+from omnibus.contracts.commands import Command, CommandReplied
 
 CustomerAccountType = Literal["Individual", "Business"]
 CustomerStatus = Literal["Open", "Closed", "Suspended", "Archived"]
@@ -344,3 +345,43 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CustomerTagRemoved,
     ActivityNoteAdded,
 )
+
+
+# --- commands (``omnibus.commands``, routing key ``customers.<Name>``, queue ``customers.commands``) ---
+
+COMMAND_QUEUE = "customers.commands"
+
+
+class CustomersCommandReplied(CommandReplied):
+    """The customers context's answer to one command (``result``: ``service_id``)."""
+
+    context: ClassVar[str] = "customers"
+
+
+PUBLISHED = (*PUBLISHED, CustomersCommandReplied)
+
+
+class CustomersCommand(Command):
+    """A command to the customers context from a provisioning job; idempotent by the service's state."""
+
+    context: ClassVar[str] = "customers"
+    queue: ClassVar[str] = COMMAND_QUEUE
+    provision_id: int = Field(ge=1, description="The provisioning job")
+    customer_id: int = Field(ge=1, description="Customer the job is for")
+    service_uuid: str = Field(min_length=1, max_length=64, description="The service the job's play created")
+
+
+class ActivateProvisionedService(CustomersCommand):
+    """The job succeeded so far: its service becomes Active. ``result.service_id`` is the service's id, or null
+    when the play created no service with this ``service_uuid`` (plays decide what they create)."""
+
+    name: ClassVar[str] = "ActivateProvisionedService"
+
+
+class DeactivateProvisionedService(CustomersCommand):
+    """Compensation: the job's service becomes Deactivated (a no-op when there is none)."""
+
+    name: ClassVar[str] = "DeactivateProvisionedService"
+
+
+COMMANDS: tuple[type[CustomersCommand], ...] = (ActivateProvisionedService, DeactivateProvisionedService)

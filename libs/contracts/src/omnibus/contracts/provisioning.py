@@ -8,9 +8,19 @@ reference: read them at ``GET /crm/provision_event/provision_id/{provision_id}``
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnibus.contracts.base import IntegrationEvent
+
+
+class Compensation(BaseModel):
+    """One compensation of a failed job and how it ended."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    action: str = Field(description="e.g. release_inventory, remove_charging_account, deprovision_play")
+    outcome: Literal["completed", "failed"] = Field(description="completed, or failed (see reason)")
+    reason: str | None = Field(default=None, description="Why it failed")
 
 
 class _ProvisioningEvent(IntegrationEvent):
@@ -52,7 +62,9 @@ class ProvisionSucceeded(_ProvisioningEvent):
     name: ClassVar[str] = "ProvisionSucceeded"
     action: Literal["deprovision"] | None = Field(default=None, description='"deprovision" for teardown')
     customer_id: int = Field(description="Customer the job was for")
-    service_id: int | None = Field(default=None, description="Service of the request, if any")
+    service_id: int | None = Field(default=None, description="Service of the request, or the one it provisioned")
+    service_uuid: str | None = Field(default=None, description="OCS account / service_uuid the job used")
+    inventory: dict[str, int] = Field(default_factory=dict, description="Inventory assigned, per type name")
 
 
 class ProvisionFailed(_ProvisioningEvent):
@@ -62,6 +74,18 @@ class ProvisionFailed(_ProvisioningEvent):
     customer_id: int = Field(description="Customer the job was for")
     failed_task: str | None = Field(default=None, description="Name of the task that failed, when one did")
     error: str = Field(description="Why (redacted task message, timeout, cancelled, interrupted)")
+    failed_step: str | None = Field(
+        default=None,
+        description="Saga step that failed: reserve_inventory, prepare_charging_account, run_playbook, "
+        "activate_service, assign_inventory or record_setup_charge",
+    )
+    provisioning_play: str | None = Field(default=None, description="The job's play")
+    product_id: int | None = Field(default=None, description="The job's product")
+    service_id: int | None = Field(default=None, description="The job's service, if any")
+    initiating_user: int | None = Field(default=None, description="Who started the job")
+    compensations: list[Compensation] = Field(
+        default_factory=list, description="What was undone, in order (release inventory, remove the OCS account, ...)"
+    )
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (

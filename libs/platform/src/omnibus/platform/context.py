@@ -22,6 +22,9 @@ class CommandContext:
     causation_id: str | None = None
     traceparent: str | None = None
     last_position: int | None = None  # notification id of the last event this command recorded
+    # While a bus command is handled (omnibus.platform.commands), saves are collected here instead of committed:
+    # the consumer commits them together with the command's reply, in one transaction.
+    deferred_saves: list[Any] | None = None
 
     def as_meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = {}

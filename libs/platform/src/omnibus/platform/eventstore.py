@@ -263,6 +263,11 @@ class ServiceApplication(Application[uuid.UUID]):
         return recorder.inner if isinstance(recorder, GroupCommitRecorder) else recorder
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
+        ctx = current_context()
+        if ctx is not None and ctx.deferred_saves is not None and not kwargs:
+            # a bus command is being handled: its effects commit with its reply (omnibus.platform.commands)
+            ctx.deferred_saves.extend(o for o in objs if o is not None)
+            return []
         with span("eventstore.save", {"omnibus.app": self.name}):
             return super().save(*objs, **kwargs)
 

@@ -4,6 +4,11 @@ It follows the notification log, maps each domain event to its public contract (
 skipped), publishes a batch with pipelined confirms, and records the confirmed position (every 100 ms). A crash
 can only cause a re-publish (same ``event_id``), never a loss. One relay runs per service: on PostgreSQL it
 holds an advisory lock, so a second instance waits as a standby.
+
+Commands travel the same way (ARCHITECTURE §5, §6): a domain event the mapping turns into an ``OutgoingCommand``
+is sent to the ``omnibus.commands`` exchange (message id ``<command_id>#<attempt>``), so recording a decision and
+sending its command are atomic. The replies of the service's own command consumer (``CommandInbox`` events) are
+published as ``Outbound.replies``.
 """
 
 import asyncio
@@ -19,8 +24,11 @@ from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine
 
 from omnibus.contracts import IntegrationEvent
+from omnibus.contracts.commands import Command, CommandReplied, command_headers
 from omnibus.contracts.envelope import envelope_headers
+from omnibus.contracts.topology import COMMANDS_EXCHANGE
 from omnibus.platform import leadership
+from omnibus.platform.commands import reply_of
 from omnibus.platform.eventstore import ServiceApplication, event_id, event_meta
 from omnibus.platform.messaging.bus import Bus, OutgoingMessage
 from omnibus.platform.readmodels import read_position, write_position
@@ -28,7 +36,18 @@ from omnibus.platform.telemetry import span
 
 log = logging.getLogger(__name__)
 
-ToIntegration = Callable[[Any], IntegrationEvent | None]
+
+@dataclass(frozen=True)
+class OutgoingCommand:
+    """A command a domain event stands for: sent to its context by the relay (``to_integration`` returns it)."""
+
+    command: Command
+    command_id: str
+    attempt: int = 1
+    correlation_id: str | None = None
+
+
+ToIntegration = Callable[[Any], IntegrationEvent | OutgoingCommand | None]
 LINGER = 0.003  # seconds a woken relay waits so that events committed meanwhile share its batch
 CHECKPOINT_INTERVAL = 0.1  # seconds between recordings of the confirmed position
 
@@ -40,14 +59,19 @@ class Outbound:
     source: str
     to_integration: ToIntegration
     topics: tuple[str, ...]
+    replies: type[CommandReplied] | None = None  # the context's reply event, when it takes commands
 
 
 def to_message(outbound: Outbound, notification: Notification, domain_event: Any) -> OutgoingMessage | None:
     """The bus message of one recorded event, or None when the event is private."""
     payload = outbound.to_integration(domain_event)
+    if payload is None and outbound.replies is not None:
+        payload = reply_of(domain_event, outbound.replies)
     if payload is None:
         return None
     meta = event_meta(domain_event)
+    if isinstance(payload, OutgoingCommand):
+        return _command_message(outbound, payload, domain_event, meta)
     originator = notification.originator_id
     aggregate = originator if isinstance(originator, UUID) else UUID(str(originator))
     message_id = str(event_id(aggregate, notification.originator_version))
@@ -71,6 +95,30 @@ def to_message(outbound: Outbound, notification: Notification, domain_event: Any
         body=payload.model_dump_json().encode(),
         message_id=message_id,
         headers=headers,
+    )
+
+
+def _command_message(
+    outbound: Outbound, outgoing: OutgoingCommand, domain_event: Any, meta: dict[str, Any]
+) -> OutgoingMessage:
+    command = outgoing.command
+    headers = command_headers(
+        command_id=outgoing.command_id,
+        command_type=command.command_type(),
+        source=outbound.source,
+        issued_at=domain_event.timestamp.isoformat(),
+        attempt=outgoing.attempt,
+        actor=meta.get("actor") or {},
+        correlation_id=outgoing.correlation_id or meta.get("correlation_id"),
+        causation_id=meta.get("causation_id"),
+        traceparent=meta.get("traceparent"),
+    )
+    return OutgoingMessage(
+        routing_key=command.routing_key(),
+        body=command.model_dump_json().encode(),
+        message_id=f"{outgoing.command_id}#{outgoing.attempt}",
+        headers=headers,
+        exchange=COMMANDS_EXCHANGE,
     )
 
 

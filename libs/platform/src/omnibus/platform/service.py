@@ -14,10 +14,13 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import Engine, MetaData
 
+from omnibus.contracts.commands import Command
+from omnibus.contracts.topology import COMMANDS_EXCHANGE
 from omnibus.platform import metrics
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.auth.directory import AccessDirectory, AccessDirectoryProjection
 from omnibus.platform.auth.directory import metadata as access_metadata
+from omnibus.platform.commands import CommandConsumer
 from omnibus.platform.consumers import BusProjection, Reaction, source_consumers
 from omnibus.platform.eventstore import ServiceApplication
 from omnibus.platform.http.app import create_api
@@ -50,6 +53,8 @@ class ServiceParts:
     projections: Sequence[Projection] = ()
     bus_projections: Sequence[BusProjection] = ()
     reactions: Sequence[Reaction] = ()
+    commands: CommandConsumer | None = None  # the service's command queue (omnibus.platform.commands)
+    sends: Sequence[type[Command]] = ()  # commands it issues: their queues are declared before it runs
     metadata: Sequence[MetaData] = ()
     state: dict[str, Any] = field(default_factory=dict)
     seed_demo_data: Callable[[], None] | None = None
@@ -99,6 +104,9 @@ class ServiceRuntime:
         for consumer in self.consumers:
             for subscription in consumer.subscriptions():
                 await self.infra.bus.declare_queue(subscription.queue, subscription.bindings)
+        # Command queues likewise: the direct exchange drops a command no queue is bound to receive.
+        for queue, keys in self._command_queues().items():
+            await self.infra.bus.declare_queue(queue, keys, exchange=COMMANDS_EXCHANGE)
         if not self.background:
             return
         if self.app is not None:
@@ -111,8 +119,19 @@ class ServiceRuntime:
         for consumer in self.consumers:
             for subscription in consumer.subscriptions():
                 await self.infra.bus.subscribe(subscription)
+        if self.parts.commands is not None:
+            await self.infra.bus.subscribe(self.parts.commands.subscription())
         if self.settings.demo_data and self.parts.seed_demo_data is not None:
             await asyncio.to_thread(self.parts.seed_demo_data)
+
+    def _command_queues(self) -> dict[str, tuple[str, ...]]:
+        """Queues of the commands this service takes and sends, with their routing keys."""
+        queues: dict[str, set[str]] = {}
+        if self.parts.commands is not None:
+            queues[self.parts.commands.queue] = set(self.parts.commands.bindings())
+        for command in self.parts.sends:
+            queues.setdefault(command.queue, set()).add(command.routing_key())
+        return {queue: tuple(sorted(keys)) for queue, keys in queues.items()}
 
     async def stop(self) -> None:
         metrics.unwatch(self)

@@ -6,6 +6,7 @@ from omnibus.billing.api.routes import invoices, pdf, runs, stripe, transactions
 from omnibus.billing.application import BillingApp
 from omnibus.billing.config import BillingConfig, billing_config
 from omnibus.billing.demo import seed_demo_billing
+from omnibus.billing.integration.commands import command_consumer
 from omnibus.billing.integration.customer_directory import CustomerDirectory
 from omnibus.billing.integration.outbound import OUTBOUND
 from omnibus.billing.jobs.billing_run import BillingRuns
@@ -37,6 +38,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         outbound=OUTBOUND,
         projections=(LedgerProjection(),),
         bus_projections=(CustomerDirectory(),),
+        commands=command_consumer(app),
         metadata=(metadata,),
         state={
             "billing_app": app,

@@ -24,6 +24,10 @@ class LedgerLookups(Protocol):
 
     def billing_profile(self, customer_id: int) -> dict[str, Any] | None: ...
 
+    def provision_lines(self, provision_id: int) -> list[int]:
+        """Ids of the lines recorded for a provisioning job (``provision_id``), voided ones included."""
+        ...
+
 
 @dataclass(frozen=True)
 class CardDetails:

@@ -359,7 +359,11 @@ class CatalogApp(ServiceApplication):
         try:
             return self.reserve(job_id, item_type, inventory_id=inventory_id, location=location)
         except CatalogError as refusal:
-            reason = str(refusal)
+            self.refuse_reservation(job_id, item_type, str(refusal))
+        return None
+
+    def refuse_reservation(self, job_id: str, item_type: str, reason: str) -> None:
+        """Record that a job's reserve could not be met (published as ``InventoryReservationFailed``)."""
 
         def command() -> None:
             reservation = self._find(_reservation_id(job_id, item_type), Reservation)
@@ -369,7 +373,6 @@ class CatalogApp(ServiceApplication):
             self.save(reservation)
 
         retry_on_conflict(command)
-        return None
 
     def release_reservation(self, job_id: str, inventory_id: int) -> InventoryItem:
         """Give the item back to stock (a failed or cancelled job); a no-op when the job does not hold it."""
@@ -404,6 +407,19 @@ class CatalogApp(ServiceApplication):
                 touched.append(reservation)
             self.save(*touched)
             return item
+
+        return retry_on_conflict(command)
+
+    def return_assigned(self, job_id: str, inventory_id: int, to_state: str = "In Stock") -> bool:
+        """Compensation of a job's assignment: the item goes back to stock; a no-op (False) when the job did not
+        assign it."""
+
+        def command() -> bool:
+            item = self.get_item(inventory_id)
+            returned = item.return_to_stock(job_id, to_state)
+            if returned:
+                self.save(item)
+            return returned
 
         return retry_on_conflict(command)
 

@@ -1,11 +1,9 @@
 """Composition root of the catalog service: builds everything from settings; nothing happens at import."""
 
-from typing import Any
-
 from omnibus.catalog.api.routes import inventory, products, templates
 from omnibus.catalog.application import CatalogApp
 from omnibus.catalog.demo import seed_demo_catalog
-from omnibus.catalog.integration.commands import CommandConsumer
+from omnibus.catalog.integration.commands import command_consumer
 from omnibus.catalog.integration.customers_view import CustomersView
 from omnibus.catalog.integration.outbound import OUTBOUND
 from omnibus.catalog.projections.catalog_view import CatalogViewProjection
@@ -16,19 +14,6 @@ from omnibus.platform.eventstore import eventstore_env, sqlite_folder
 from omnibus.platform.readmodels import create_read_engine
 from omnibus.platform.service import Infrastructure, ServiceDefinition, ServiceParts, ServiceRuntime
 from omnibus.platform.settings import ServiceSettings
-
-
-class CatalogRuntime(ServiceRuntime):
-    """The platform's runtime plus the catalog's command queue (consumed where the workers run)."""
-
-    def __init__(self, *args: Any, commands: CommandConsumer, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.commands = commands
-
-    async def start(self) -> None:
-        await super().start()
-        if self.background:
-            await self.infra.bus.subscribe(self.commands.subscription())
 
 
 def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
@@ -48,11 +33,12 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         outbound=OUTBOUND,
         projections=(CatalogViewProjection(),),
         bus_projections=(CustomersView(),),
+        commands=command_consumer(app),
         metadata=(metadata,),
         state={"catalog_app": app, "catalog_import_batch_size": catalog.import_batch_size},
         seed_demo_data=lambda: seed_demo_catalog(app),
     )
-    return CatalogRuntime("catalog", settings, infra, engine, parts, commands=CommandConsumer(app))
+    return ServiceRuntime("catalog", settings, infra, engine, parts)
 
 
 definition = ServiceDefinition(name="catalog", build=build)

@@ -203,6 +203,20 @@ class ChargingApp(ServiceApplication):
             pass
         return False
 
+    def discard_account(self, service_uuid: str) -> bool:
+        """Compensation of a prepared account (a provisioning job rolled back): ``RemoveAccount`` in CGRateS, where
+        ``NOT_FOUND`` is fine (the play's rescue may have removed it), and ``OcsAccountRemoved`` when a live account
+        was recorded here. False when the gateway knew of no live account."""
+        check_service_uuid(service_uuid)
+        try:
+            self.ocs.remove_account(service_uuid)
+        except NotFound:
+            pass
+        account = self.find(service_uuid)
+        if account is None or account.removed:
+            return False
+        return bool(self._change(service_uuid, lambda a: a.remove()))
+
     # ----- top-ups and named actions (exactly once per idempotency key) ----------------------------------------
 
     def top_up(self, service_uuid: str, key: str, request: dict[str, Any]) -> dict[str, Any]:

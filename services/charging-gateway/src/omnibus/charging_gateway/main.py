@@ -21,6 +21,7 @@ from omnibus.charging_gateway.cgrates.client import CGRateSClient, CGRateSError
 from omnibus.charging_gateway.demo import seed_demo_accounts
 from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorTransport, Ticker, http_poster
+from omnibus.charging_gateway.integration.commands import command_consumer
 from omnibus.charging_gateway.integration.inventory_directory import InventoryDirectory
 from omnibus.charging_gateway.integration.outbound import OUTBOUND
 from omnibus.charging_gateway.integration.product_directory import ProductDirectory
@@ -135,6 +136,7 @@ def build(
         projections=(AccountDirectoryProjection(),),
         bus_projections=(ServiceDirectory(), InventoryDirectory(), ProductDirectory()),
         reactions=(ServiceStatusReaction(app), ServiceDeletedCheck(app)),
+        commands=command_consumer(app),
         metadata=(metadata,),
         state={
             "charging_app": app,

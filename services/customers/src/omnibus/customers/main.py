@@ -4,6 +4,7 @@ from omnibus.customers.api.routes import activity, attributes, contacts, custome
 from omnibus.customers.api.service_schemas import DEFAULT_SERVICE_TYPES
 from omnibus.customers.application import CustomersApp
 from omnibus.customers.demo import seed_demo_customers
+from omnibus.customers.integration.commands import command_consumer
 from omnibus.customers.integration.dunning import DunningReaction
 from omnibus.customers.integration.outbound import OUTBOUND
 from omnibus.customers.projections.activity_log import ActivityLogProjection
@@ -33,6 +34,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         outbound=OUTBOUND,
         projections=(CustomerDirectoryProjection(), SearchIndexProjection(), ActivityLogProjection()),
         reactions=(DunningReaction(app),),
+        commands=command_consumer(app),
         metadata=(metadata,),
         state={"customers_app": app, "service_types": _service_types(infra)},
         seed_demo_data=lambda: seed_demo_customers(app),

@@ -1,14 +1,18 @@
 """Composition root of the identity service: builds everything from settings; nothing happens at import."""
 
+from pathlib import Path
+from typing import Any
+
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from omnibus.identity.api.routes import api_keys, auth, impersonation, roles, twofa, users
+from omnibus.identity.api.routes import api_keys, auth, impersonation, job_tokens, roles, twofa, users
 from omnibus.identity.application import IdentityApp
 from omnibus.identity.demo import seed_demo_users
 from omnibus.identity.integration.customer_status import CustomerStatuses, closed_customers
 from omnibus.identity.integration.outbound import OUTBOUND
+from omnibus.identity.job_tokens import JobTokenDesk
 from omnibus.identity.mail import LocalOutbox, Mailer, MailjetMailer, templates_from_config
 from omnibus.identity.projections.directory import IdentityDirectoryProjection
 from omnibus.identity.readmodel.tables import metadata
@@ -22,7 +26,15 @@ from omnibus.platform.runtime import dev_signing_key_path, load_or_create_dev_ke
 from omnibus.platform.service import Infrastructure, ServiceDefinition, ServiceParts, ServiceRuntime
 from omnibus.platform.settings import ServiceSettings
 
-ROUTERS = (auth.router, users.router, roles.router, twofa.router, api_keys.router, impersonation.router)
+ROUTERS = (
+    auth.router,
+    users.router,
+    roles.router,
+    twofa.router,
+    api_keys.router,
+    impersonation.router,
+    job_tokens.router,
+)
 
 
 def signing_key(settings: ServiceSettings, identity: IdentitySettings) -> Ed25519PrivateKey:
@@ -66,8 +78,23 @@ def build_app(settings: ServiceSettings, identity: IdentitySettings | None = Non
     )
 
 
+def job_token_desk(app: IdentityApp, settings: ServiceSettings, identity: IdentitySettings) -> JobTokenDesk:
+    """Whose client assertions may ask for job tokens: the configured keys and identity's own (D65)."""
+    keys: list[Any] = []
+    for name in (identity.token_client_keys or "").split(","):
+        if name.strip():
+            key = serialization.load_pem_public_key(Path(name.strip()).read_bytes())
+            if not isinstance(key, Ed25519PublicKey):
+                raise ValueError(f"{name} is not an Ed25519 public key")
+            keys.append(key)
+    tokens = app.tokens
+    keys.append(tokens.hs256_secret if tokens.hs256_secret is not None else tokens.private_key.public_key())  # type: ignore[union-attr]
+    return JobTokenDesk(tokens, keys, max_seconds=identity.job_token_max_minutes * 60)
+
+
 def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
-    app = build_app(settings)
+    identity = IdentitySettings()
+    app = build_app(settings, identity)
     app.seed_defaults()
     engine = create_read_engine(settings)
     app.customer_closed = closed_customers(engine)
@@ -78,7 +105,7 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
         projections=(IdentityDirectoryProjection(),),
         bus_projections=(CustomerStatuses(),),
         metadata=(metadata,),
-        state={"identity_app": app},
+        state={"identity_app": app, "job_token_desk": job_token_desk(app, settings, identity)},
         seed_demo_data=lambda: seed_demo_users(app),
     )
     return ServiceRuntime("identity", settings, infra, engine, parts)

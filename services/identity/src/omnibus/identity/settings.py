@@ -26,6 +26,12 @@ class IdentitySettings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:5000", description="Base URL of links in e-mails")
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    token_client_keys: str | None = Field(
+        default=None,
+        description="PEM public keys (files, comma-separated) whose client assertions may ask for job tokens "
+        "(provisioning's); identity's own key is always trusted (the embedded mode)",
+    )
+    job_token_max_minutes: int = Field(default=24 * 60, description="Longest job token identity issues")
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ class TokenIssuer:
         claims = {"sub": str(user_id), "amr": ["otp"], "auth_time": int(time.time())}
         return self._sign("step_up", claims, STEP_UP_SECONDS)
 
+    def job_token(self, claims: dict[str, Any], seconds: int) -> str:
+        """An access token for a provisioning job's play (``job_tokens.JobTokenDesk`` checked what it asks)."""
+        return self._sign("access", claims, seconds)
+
     def verify(self, token: str, token_type: str) -> dict[str, Any]:
         """Claims of a token identity signed, of the given type; InvalidTokenError (401) otherwise."""
         key: Any = self.hs256_secret if self.hs256_secret is not None else self.private_key.public_key()  # type: ignore[union-attr]

@@ -1,13 +1,14 @@
-"""The job runner: claims queued jobs and runs their plays, at most ``max_parallel_jobs`` at a time.
+"""The job runner: runs the plays of the jobs' sagas, at most ``max_parallel_jobs`` at a time, and sweeps deadlines.
 
 It runs in the service's workers (never in an HTTP request), one active runner per deployment (a PostgreSQL
-advisory lock; a standby takes over when the holder dies). Jobs are found in the read model (``run_state``), woken
-at once by saves in this process and by a poll otherwise.
+advisory lock; a standby takes over when the holder dies). Jobs whose saga queued a play (the job's play, or for a
+rollback its deprovision path) are found in the read model (``run_state``), woken at once by saves in this process
+and by a poll otherwise. The same loop times out saga commands past their deadline (``ProvisioningApp.time_out``).
 
-Restarts: a job still ``queued`` is run by the next runner. A job a previous runner had claimed (``running``) when
-it stopped or died is marked **failed** with the reason "interrupted", not re-run: a half-run playbook may have
-created records or OCS accounts, and re-running it blindly could duplicate them (the reference plays are not all
-idempotent). The operator retries it as a new job.
+Restarts: a play still queued is run by the next runner. A play a previous runner had claimed (``running``) when it
+stopped or died was interrupted: it is reported so (``interrupted``), not re-run, because a half-run play may have
+created records or OCS accounts that re-running could duplicate. The saga then compensates: it runs the play's
+deprovision path and undoes the job's other steps, exactly once, and the job ends failed.
 """
 
 import asyncio
@@ -19,7 +20,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +30,20 @@ from sqlalchemy import Connection, Engine
 
 from omnibus.platform import leadership
 from omnibus.platform.eventstore import ConcurrencyConflictError
-from omnibus.provisioning.application import INTERRUPTED, ProvisioningApp
-from omnibus.provisioning.domain import ProvisionFinishedError, ProvisioningError
+from omnibus.provisioning.application import ProvisioningApp
+from omnibus.provisioning.domain import (
+    NothingToRunError,
+    Provision,
+    ProvisionFinishedError,
+    ProvisioningError,
+    ProvisionNotFoundError,
+)
 from omnibus.provisioning.domain.variables import REDACTED, secret_values
-from omnibus.provisioning.readmodel.queries import get_job, jobs_in_state
-from omnibus.provisioning.runner.ansible import AnsibleRunner
+from omnibus.provisioning.readmodel.queries import get_job, jobs_in_state, jobs_past_deadline
+from omnibus.provisioning.runner.ansible import AnsibleRunner, RunResult
 from omnibus.provisioning.runner.events import TaskNumbering
 from omnibus.provisioning.runner.playbooks import resolve_play
-from omnibus.provisioning.tokens import JobTokens
+from omnibus.provisioning.tokens import JobTokenIssuer
 
 log = logging.getLogger(__name__)
 TaskState = tuple[int, str, int, str]  # event_number, event_name, status, result JSON
@@ -46,12 +54,13 @@ class JobWorker:
     app: ProvisioningApp
     engine: Engine
     ansible: AnsibleRunner
-    tokens: JobTokens
+    tokens: JobTokenIssuer
     plays_dir: Path
     wait_projected: Callable[[int], Awaitable[None]]
     max_parallel_jobs: int = 4
     poll_interval: float = 1.0
     cancel_check_interval: float = 0.5
+    play_defaults: dict[str, Any] = field(default_factory=dict)  # e.g. hss_server (D62), under the job's vars
 
     def __post_init__(self) -> None:
         self.runner_id = f"runner-{uuid.uuid4().hex[:12]}"
@@ -77,9 +86,10 @@ class JobWorker:
                 self._wake.clear()
                 try:
                     if not interrupted_checked:
-                        await asyncio.to_thread(self.fail_interrupted)
+                        await asyncio.to_thread(self.report_interrupted)
                         interrupted_checked = True
                     await self.wait_projected(self._saved)
+                    await asyncio.to_thread(self.sweep)
                     free = self.max_parallel_jobs - len(self.active)
                     queued = await asyncio.to_thread(self._queued, free) if free > 0 else []
                 except Exception:  # the stores unreachable: try again at the next wake or poll
@@ -109,15 +119,26 @@ class JobWorker:
             rows = jobs_in_state(conn, "queued", limit + len(self.active))
         return [r["provision_id"] for r in rows if r["provision_id"] not in self.active][:limit]
 
-    def fail_interrupted(self) -> None:
-        """Jobs claimed by an earlier runner that never finished end failed (the lock says that runner is gone)."""
+    def sweep(self) -> None:
+        """Commands past their deadline: sent again, or their step fails (the job's saga decides)."""
+        with self.engine.connect() as conn:
+            due = jobs_past_deadline(conn, datetime.now(UTC))
+        for provision_id in due:
+            try:
+                self.app.time_out(provision_id)
+            except ProvisionNotFoundError:
+                log.warning("provision %s: a deadline of an unknown job", provision_id)
+
+    def report_interrupted(self) -> None:
+        """Plays claimed by an earlier runner that never ended were interrupted (the lock says that runner is
+        gone): the saga is told, and compensates."""
         with self.engine.connect() as conn:
             running = jobs_in_state(conn, "running", 10_000)
         for row in running:
             if row["runner_id"] != self.runner_id:
-                log.warning("provision %s was interrupted; marking it failed", row["provision_id"])
+                log.warning("provision %s: its play was interrupted; the saga rolls it back", row["provision_id"])
                 try:
-                    self.app.fail(row["provision_id"], None, INTERRUPTED)
+                    self.app.play_interrupted(row["provision_id"])
                 except ProvisionFinishedError:
                     pass
 
@@ -127,7 +148,7 @@ class JobWorker:
         except Exception:
             log.exception("provision %s: the runner failed", provision_id)
             try:
-                self.app.fail(provision_id, None, "the runner failed unexpectedly; see the service log")
+                self.app.end_play(provision_id, "interrupted", None, "the runner failed unexpectedly; see its log")
             except ProvisioningError:
                 pass
         finally:
@@ -136,22 +157,24 @@ class JobWorker:
 
     def _execute(self, provision_id: int) -> None:
         try:
-            job = self.app.claim_run(provision_id, self.runner_id)
-        except (IntegrityError, ConcurrencyConflictError, ProvisionFinishedError):
-            return  # another runner claimed it, or it ended meanwhile
-        if job is None:
+            token = self.tokens.mint(self.app.get_provision(provision_id))
+        except Exception as error:  # identity unreachable: the play stays queued and is tried again
+            log.warning("provision %s: no job token yet (%s); trying again", provision_id, error)
             return
         try:
-            play = resolve_play(self.plays_dir, job.provisioning_play)
-        except ProvisioningError as error:
-            self.app.fail(provision_id, None, str(error))
+            job = self.app.claim_run(provision_id, self.runner_id)
+        except (IntegrityError, ConcurrencyConflictError, ProvisionFinishedError, NothingToRunError):
+            return  # another runner claimed it, or it ended or moved on meanwhile
+        if job is None:
             return
-        token = self.tokens.mint(job)
-        stored: dict[str, Any] = json.loads(job.provisioning_json_vars)
-        # Secrets were never stored (D65): redacted values are left out; the job token is the fresh one.
-        extra_vars = {k: v for k, v in stored.items() if v != REDACTED} | {"access_token": token}
-        numbering = TaskNumbering(secrets=frozenset({token} | secret_values(extra_vars)))
-
+        mode = job.running_play or "provision"
+        try:
+            play = resolve_play(self.plays_dir, job.play_to_run)
+        except ProvisioningError as error:
+            self.app.end_play(provision_id, "failed", None, str(error))  # nothing ran
+            return
+        extra_vars = self._extra_vars(job, mode, token)
+        numbering = TaskNumbering(secrets=frozenset({token} | secret_values(extra_vars)), first=job.next_task_number)
         writer = TaskWriter(self.app, provision_id)
 
         def on_event(runner_event: dict[str, Any]) -> None:
@@ -159,22 +182,28 @@ class JobWorker:
             if record is not None:
                 writer.put((record.event_number, record.event_name, record.status, record.result_json))
 
-        cancelled = self._cancel_check(provision_id)
+        cancelled = self._cancel_check(provision_id) if mode == "provision" else self.stopping.is_set
         try:
             result = self.ansible.run(play.path, extra_vars, on_event, cancelled)
         finally:
             writer.close()
         if self.stopping.is_set() and result.status == "canceled":
-            return  # the service is stopping: the next runner marks the job interrupted
-        if result.status == "successful":
-            self.app.succeed(provision_id)
-        elif result.status == "timeout":
-            self.app.fail(provision_id, numbering.failed_task, f"timed out after {self.ansible.timeout_seconds} s")
-        elif result.status == "canceled":
-            self.app.fail(provision_id, numbering.failed_task, "cancelled")
-        else:
-            reason = numbering.failure or f"ansible-playbook ended with {result.status} (rc {result.rc})"
-            self.app.fail(provision_id, numbering.failed_task, reason)
+            return  # the service is stopping: the next runner reports the play interrupted
+        outcome, reason = _outcome(result, numbering, self.ansible.timeout_seconds)
+        self.app.end_play(provision_id, outcome, numbering.failed_task, reason)
+
+    def _extra_vars(self, job: Provision, mode: str, token: str) -> dict[str, Any]:
+        """The stored vars (secrets were never stored, D65: redacted values are left out), the runner's defaults
+        under them, the fresh job token over them; a rollback also gets ``action: deprovision`` (D64)."""
+        stored: dict[str, Any] = json.loads(job.provisioning_json_vars)
+        kept = {k: v for k, v in stored.items() if v != REDACTED}
+        extra = {**self.play_defaults, **kept, "access_token": token, "provision_id": job.provision_id}
+        if mode == "deprovision":
+            service_id = job.facts.service_id
+            extra |= {"action": "deprovision", "rollback": True, "deprovision_subscriber": True}
+            if service_id is not None:
+                extra["service_id"] = service_id
+        return extra
 
     def _on_save(self, position: int) -> None:
         self._saved = max(self._saved, position)
@@ -237,3 +266,14 @@ class TaskWriter:
                     self.app.record_tasks(self.provision_id, batch)
                 except Exception:
                     log.exception("provision %s: task states could not be saved", self.provision_id)
+
+
+def _outcome(result: RunResult, numbering: TaskNumbering, timeout_seconds: int) -> tuple[str, str | None]:
+    """ansible-runner's status -> the play's outcome for the saga, and the reason."""
+    if result.status == "successful":
+        return "succeeded", None
+    if result.status == "timeout":
+        return "timed_out", f"timed out after {timeout_seconds} s"
+    if result.status == "canceled":
+        return "cancelled", "cancelled"
+    return "failed", numbering.failure or f"ansible-playbook ended with {result.status} (rc {result.rc})"

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from omnibus.contracts.topology import EVENTS_EXCHANGE
+from omnibus.contracts.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
 from omnibus.platform.metrics import record_consumed
 
 # Header names the bus adds on retried and dead-lettered messages.
@@ -125,8 +125,9 @@ class Bus(ABC):
         """Declare the queue, its bindings, retry and dead-letter queues, and start consuming."""
 
     @abstractmethod
-    async def declare_queue(self, queue: str, bindings: Sequence[str] = ()) -> None:
-        """Declare a durable queue (e.g. a replay target) with optional bindings, without consuming."""
+    async def declare_queue(self, queue: str, bindings: Sequence[str] = (), exchange: str = EVENTS_EXCHANGE) -> None:
+        """Declare a durable queue (e.g. a replay target, another service's command queue) with optional bindings
+        on ``exchange``, without consuming."""
 
     @abstractmethod
     async def send_to_queue(self, queue: str, messages: Sequence[OutgoingMessage]) -> None:
@@ -150,6 +151,12 @@ class Bus(ABC):
     @abstractmethod
     async def is_ready(self) -> bool:
         """True when connected and able to publish."""
+
+
+def routes_to(exchange: str, pattern: str, routing_key: str) -> bool:
+    """Whether a binding ``pattern`` on ``exchange`` takes ``routing_key``: the commands exchange is direct (exact
+    keys), the events exchange a topic exchange."""
+    return pattern == routing_key if exchange == COMMANDS_EXCHANGE else topic_matches(pattern, routing_key)
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from omnibus.contracts.topology import EVENTS_EXCHANGE
 from omnibus.platform.messaging.bus import (
     Bus,
     DeadLetter,
@@ -22,7 +23,7 @@ from omnibus.platform.messaging.bus import (
     dead_letter_headers,
     gives_up,
     redriven_headers,
-    topic_matches,
+    routes_to,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class InMemoryBus(Bus):
         for message in messages:
             self.published.append(message)
             for queue in self._queues.values():
-                if any(ex == message.exchange and topic_matches(p, message.routing_key) for ex, p in queue.bindings):
+                if any(ex == message.exchange and routes_to(ex, p, message.routing_key) for ex, p in queue.bindings):
                     queue.ready.put_nowait(_delivery(queue.name, message))
 
     async def send_to_queue(self, queue: str, messages: Sequence[OutgoingMessage]) -> None:
@@ -77,8 +78,8 @@ class InMemoryBus(Bus):
         for message in messages:
             target.ready.put_nowait(_delivery(queue, message))
 
-    async def declare_queue(self, queue: str, bindings: Sequence[str] = ()) -> None:
-        self._bind(self._queue(queue), "omnibus.events", bindings)
+    async def declare_queue(self, queue: str, bindings: Sequence[str] = (), exchange: str = EVENTS_EXCHANGE) -> None:
+        self._bind(self._queue(queue), exchange, bindings)
 
     async def subscribe(self, subscription: Subscription) -> None:
         queue = self._queue(subscription.queue)

@@ -128,11 +128,11 @@ class RabbitMQBus(Bus):
         self._consumers[subscription.queue] = consumer
         await consumer.start()
 
-    async def declare_queue(self, queue: str, bindings: Sequence[str] = ()) -> None:
+    async def declare_queue(self, queue: str, bindings: Sequence[str] = (), exchange: str = EVENTS_EXCHANGE) -> None:
         # Retry queues are left to `subscribe`: their TTLs come from the subscriber's policy, and RabbitMQ
         # refuses to re-declare a queue with other arguments.
         async with self._connected().channel(publisher_confirms=False) as channel:
-            await _declare(channel, queue, EVENTS_EXCHANGE, bindings, None)
+            await _declare(channel, queue, exchange, bindings, None)
 
     async def queue_depth(self, queue: str) -> int:
         async with self._connected().channel(publisher_confirms=False) as channel:

@@ -8,10 +8,11 @@ from omnibus.billing.application.base import CardNotOwnedError
 from omnibus.billing.application.cards import CardUseCases
 from omnibus.billing.application.collections import CollectionUseCases
 from omnibus.billing.application.invoices import InvoiceUseCases
+from omnibus.billing.application.provisioning import ProvisioningUseCases
 from omnibus.billing.application.transactions import TransactionUseCases
 
 
-class BillingApp(TransactionUseCases, InvoiceUseCases, CardUseCases, CollectionUseCases):
+class BillingApp(ProvisioningUseCases, TransactionUseCases, InvoiceUseCases, CardUseCases, CollectionUseCases):
     """Transactions, invoices, payments, saved cards and the dunning timeline of one operator."""
 
     name = "billing"

@@ -224,4 +224,6 @@ def _(e: PaymentMethod.ChargeFailed) -> IntegrationEvent:
     )
 
 
-OUTBOUND = Outbound(source="billing", to_integration=to_integration, topics=topics_of(*ALL_EVENTS))
+OUTBOUND = Outbound(
+    source="billing", to_integration=to_integration, topics=topics_of(*ALL_EVENTS), replies=b.BillingCommandReplied
+)

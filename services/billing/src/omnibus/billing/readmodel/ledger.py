@@ -191,6 +191,12 @@ class SqlLedgerLookups:
         with self.engine.connect() as conn:
             return billing_profile(conn, customer_id)
 
+    def provision_lines(self, provision_id: int) -> list[int]:
+        t = transactions.c
+        query = select(t.transaction_id).where(t.provision_id == provision_id).order_by(t.transaction_id)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
 
 def _uninvoiced(start: date, end: date) -> list[ColumnElement[bool]]:
     t = transactions.c

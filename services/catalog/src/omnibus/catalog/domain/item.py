@@ -132,6 +132,7 @@ class InventoryItem(Aggregate):
         self.customer_id: int | None = None
         self.service_id: int | None = None
         self.reserved_for: str | None = None
+        self.assigned_by_job: str | None = None  # the provisioning job whose reservation became this assignment
         self.deleted = False
         for name in UPDATABLE:
             setattr(self, name, fields.get(name))
@@ -239,6 +240,7 @@ class InventoryItem(Aggregate):
         self.item_state = new_state
         self.customer_id = None
         self.service_id = None
+        self.assigned_by_job = None
 
     def assign(
         self,
@@ -293,6 +295,14 @@ class InventoryItem(Aggregate):
         self.service_id = service_id
         self.sold_date = sold_date
         self.reserved_for = None
+        self.assigned_by_job = job_id
+
+    def return_to_stock(self, job_id: str, to_state: str) -> bool:
+        """Undo a job's assignment (its saga compensating): back to ``to_state``; False when this job did not
+        assign the item or it was released since."""
+        if self.item_state != "Assigned" or self.assigned_by_job != job_id:
+            return False
+        return self.change_state(to_state, reason=f"provisioning job {job_id} rolled back")
 
     # --- reservation for a provisioning job ---
 

@@ -1,81 +1,61 @@
-"""Commands from provisioning jobs over the bus (``omnibus.commands``, queue ``catalog.commands``) -> application.
+"""Commands from provisioning jobs (``omnibus.commands``, queue ``catalog.commands``) -> the catalog application.
 
-Every command is idempotent by its job id, so a redelivery (a crash before the ack, a re-publish) changes
-nothing. The answers are the events the commands record, published by the relay with the job id as correlation
-id. A command that cannot be understood, or that the catalog refuses for good (e.g. assigning an item the job
-does not hold), is dead-lettered with the reason; anything else (database down) is retried with back-off.
+The platform's command consumer (``omnibus.platform.commands``) runs them exactly once in effect and publishes
+each answer as ``catalog.CommandReplied``. Every command is also idempotent by its job id. Refusals (no stock,
+an item the job does not hold) are answered ``rejected``; a reserve's refusal is recorded too and published as
+``InventoryReservationFailed``. Compensations (release, return) answer ``completed`` when there is nothing to
+undo.
 """
 
-import asyncio
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from omnibus.catalog.application import CatalogApp
-from omnibus.catalog.domain import CatalogError
-from omnibus.contracts import Actor
+from omnibus.catalog.domain import CatalogError, ItemNotFoundError
 from omnibus.contracts import catalog as c
-from omnibus.contracts.topology import COMMANDS_EXCHANGE
-from omnibus.platform.context import CommandContext, command_context
-from omnibus.platform.messaging.bus import Delivery, Outcome, PermanentError, Subscription
-
-log = logging.getLogger(__name__)
+from omnibus.platform.commands import CommandConsumer, CommandHandler, CommandRejected
 
 
-def on_reserve(cmd: c.ReserveInventoryItem, app: CatalogApp) -> None:
-    app.reserve_or_refuse(cmd.job_id, cmd.item, inventory_id=cmd.inventory_id, location=cmd.item_location)
+def on_reserve(cmd: c.ReserveInventoryItem, app: CatalogApp) -> dict[str, Any]:
+    try:
+        item = app.reserve(cmd.job_id, cmd.item, inventory_id=cmd.inventory_id, location=cmd.item_location)
+    except CatalogError as refusal:
+        app.refuse_reservation(cmd.job_id, cmd.item, str(refusal))
+        raise CommandRejected(str(refusal)) from None
+    return {"inventory_id": item.inventory_id, "item": item.item}
 
 
-def on_release(cmd: c.ReleaseInventoryReservation, app: CatalogApp) -> None:
-    app.release_reservation(cmd.job_id, cmd.inventory_id)
+def on_release(cmd: c.ReleaseInventoryReservation, app: CatalogApp) -> dict[str, Any]:
+    try:
+        item = app.release_reservation(cmd.job_id, cmd.inventory_id)
+    except ItemNotFoundError:
+        return {"inventory_id": cmd.inventory_id, "released": False}  # deleted meanwhile: nothing to release
+    return {"inventory_id": item.inventory_id, "item_state": item.item_state}
 
 
-def on_assign(cmd: c.AssignReservedInventoryItem, app: CatalogApp) -> None:
-    app.assign_reserved(cmd.job_id, cmd.inventory_id, customer_id=cmd.customer_id, service_id=cmd.service_id)
+def on_assign(cmd: c.AssignReservedInventoryItem, app: CatalogApp) -> dict[str, Any]:
+    try:
+        app.assign_reserved(cmd.job_id, cmd.inventory_id, customer_id=cmd.customer_id, service_id=cmd.service_id)
+    except CatalogError as refusal:
+        raise CommandRejected(str(refusal)) from None
+    return {"inventory_id": cmd.inventory_id}
 
 
-HANDLERS: dict[type[c.CatalogCommand], Callable[[Any, CatalogApp], None]] = {
+def on_return(cmd: c.ReturnAssignedInventoryItem, app: CatalogApp) -> dict[str, Any]:
+    try:
+        returned = app.return_assigned(cmd.job_id, cmd.inventory_id, cmd.item_state)
+    except ItemNotFoundError:
+        returned = False
+    return {"inventory_id": cmd.inventory_id, "returned": returned}
+
+
+HANDLERS: Mapping[type[c.CatalogCommand], CommandHandler] = {
     c.ReserveInventoryItem: on_reserve,
     c.ReleaseInventoryReservation: on_release,
     c.AssignReservedInventoryItem: on_assign,
+    c.ReturnAssignedInventoryItem: on_return,
 }
-BY_ROUTING_KEY = {cls.routing_key(): cls for cls in HANDLERS}
 
 
-class CommandConsumer:
-    def __init__(self, app: CatalogApp) -> None:
-        self.app = app
-
-    def subscription(self) -> Subscription:
-        return Subscription(
-            c.COMMAND_QUEUE, tuple(sorted(BY_ROUTING_KEY)), self.handle, exchange=COMMANDS_EXCHANGE, max_batch=32
-        )
-
-    async def handle(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        return [await asyncio.to_thread(self._handle_one, delivery) for delivery in deliveries]
-
-    def _handle_one(self, delivery: Delivery) -> Outcome:
-        command_class = BY_ROUTING_KEY.get(delivery.routing_key)
-        if command_class is None:
-            return PermanentError(f"unknown command {delivery.routing_key!r}")
-        try:
-            command = command_class.model_validate_json(delivery.body)
-        except ValidationError as error:
-            return PermanentError(f"invalid {command_class.name}: {error}")
-        context = CommandContext(
-            actor=Actor(auth_method="system"),
-            correlation_id=command.job_id,
-            causation_id=delivery.message_id,
-            traceparent=delivery.headers.get("traceparent"),
-        )
-        try:
-            with command_context(context):
-                HANDLERS[command_class](command, self.app)
-        except CatalogError as refusal:
-            log.warning("catalog refused %s of job %s: %s", command_class.name, command.job_id, refusal)
-            return PermanentError(f"{type(refusal).__name__}: {refusal}")
-        except Exception as error:  # transient (database, broker): retried with back-off
-            return error
-        return None
+def command_consumer(app: CatalogApp) -> CommandConsumer:
+    return CommandConsumer(app, c.COMMAND_QUEUE, HANDLERS)

@@ -193,4 +193,6 @@ def _(e: InventoryItem.Deleted) -> IntegrationEvent:
     return c.InventoryItemDeleted(inventory_id=e.inventory_id)
 
 
-OUTBOUND = Outbound(source="catalog", to_integration=to_integration, topics=topics_of(*ALL_EVENTS))
+OUTBOUND = Outbound(
+    source="catalog", to_integration=to_integration, topics=topics_of(*ALL_EVENTS), replies=c.CatalogCommandReplied
+)

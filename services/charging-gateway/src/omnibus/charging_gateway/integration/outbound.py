@@ -168,4 +168,6 @@ def _(e: ProxyCall.Made) -> IntegrationEvent:
     )
 
 
-OUTBOUND = Outbound(source="charging", to_integration=to_integration, topics=topics_of(*ALL_EVENTS))
+OUTBOUND = Outbound(
+    source="charging", to_integration=to_integration, topics=topics_of(*ALL_EVENTS), replies=c.ChargingCommandReplied
+)

@@ -208,4 +208,5 @@ OUTBOUND = Outbound(
     source="customers",
     to_integration=to_integration,
     topics=topics_of(*ALL_EVENTS),
+    replies=c.CustomersCommandReplied,
 )

@@ -10,10 +10,11 @@ from fastapi.responses import StreamingResponse
 
 from omnibus.platform.auth import Access, PermissionDenied, require
 from omnibus.platform.http.types import Paging
+from omnibus.provisioning.api.bulk import bulk_rows
 from omnibus.provisioning.api.deps import JobRequestsDep, ProvisioningAppDep, ReadDep
-from omnibus.provisioning.api.views import event_view, job_view
+from omnibus.provisioning.api.views import event_view, job_view, saga_view
 from omnibus.provisioning.domain import RUNNING, ProvisionNotFoundError
-from omnibus.provisioning.readmodel.queries import get_job, job_events, list_jobs
+from omnibus.provisioning.readmodel.queries import get_job, job_events, job_saga, list_jobs
 
 router = APIRouter(tags=["provisioning"])
 
@@ -33,6 +34,20 @@ def create_provision(
     """Start a provision (or, with ``action: "deprovision"``, a deprovision) job; answers at once with status 1."""
     job = requests.submit(body, access)
     return _accepted(job.provision_id)
+
+
+@router.post("/crm/provision/bulk")
+async def bulk_provision(
+    request: Request,
+    requests: JobRequestsDep,
+    access: Annotated[Access, Depends(require("create_provision"))],
+) -> dict[str, Any]:
+    """D68 [new]: ``{rows: [{product_id, customer_id, service_id?, "<type>": id, vars?}]}`` or a CSV with one row
+    per job (a header row; other columns are vars). Every row is validated first: a bad row answers 400 with each
+    row's error and starts nothing; else one job per row, all recorded together."""
+    rows = bulk_rows(request.headers.get("content-type", ""), await request.body())
+    jobs = await asyncio.to_thread(requests.submit_many, rows, access)
+    return {"provision_ids": [job.provision_id for job in jobs], "provisioning_status": RUNNING}
 
 
 @router.post("/crm/provision/simple_provision_addon/service_id/{service_id}/product_id/{product_id}")
@@ -60,7 +75,7 @@ def simple_provision_addon_recharge(
 def get_provision(provision_id: PositiveId, read: ReadDep, access: ViewAccess) -> dict[str, Any]:
     """The job with its task events, in order (polled by the UI every 3 s, D8)."""
     row = _visible_job(read, provision_id, access)
-    return job_view(row, job_events(read, provision_id))
+    return {**job_view(row, job_events(read, provision_id)), "saga": saga_view(job_saga(read, provision_id))}
 
 
 @router.get("/crm/provision/provision_id/{provision_id}/stream")
@@ -115,13 +130,11 @@ def cancel_provision(
 
 @router.post("/crm/provision/provision_id/{provision_id}/retry")
 def retry_provision(
-    provision_id: PositiveId, read: ReadDep, app: ProvisioningAppDep, access: CreateAccess
+    provision_id: PositiveId, read: ReadDep, requests: JobRequestsDep, access: CreateAccess
 ) -> dict[str, Any]:
     """A new job with the ended job's play and vars and a fresh token [new] (§10); 409 while it still runs."""
     _visible_job(read, provision_id, access)
-    principal = access.principal
-    auth_method = "ip" if principal.auth_method == "ip_whitelist" else principal.auth_method
-    job = app.retry(provision_id, principal.user_id, auth_method, sorted(principal.permissions))
+    job = requests.retry(provision_id, access)
     return _accepted(job.provision_id)
 
 

@@ -39,3 +39,30 @@ def job_view(row: dict[str, Any], events: list[dict[str, Any]] | None = None) ->
     if events is not None:
         view["provisioning_result_json"] = [event_view(e) for e in events]
     return view
+
+
+def saga_view(saga: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The job's saga [new]: its steps, where it is, each command given and what was undone."""
+    if saga is None:
+        return None
+    return {
+        "phase": saga["phase"],
+        "steps": saga["steps"],
+        "current_step": saga["current_step"],
+        "service_uuid": saga["service_uuid"],
+        "service_id": saga["service_id"],
+        "failed_step": saga["failed_step"],
+        "compensations": saga["compensations"],
+        "commands": [
+            {
+                "command_id": c["command_id"],
+                "step": c["step"],
+                "command": f"{c['target']}.{c['name']}",
+                "status": c["status"],
+                "attempt": c["attempt"],
+                "reason": c["reason"],
+                "issued": iso_z(c["issued"]),
+            }
+            for c in saga["commands"]
+        ],
+    }

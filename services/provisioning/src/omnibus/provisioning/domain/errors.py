@@ -40,3 +40,13 @@ class ProvisionNotFinishedError(ProvisioningError):
 
     def __init__(self, provision_id: int) -> None:
         super().__init__(f"Provision {provision_id} is still running")
+
+
+class NothingToRunError(ProvisioningError):
+    """409: the job has no play waiting for a runner (it waits for a command, or its play already runs)."""
+
+    http_status = 409
+    code = "nothing_to_run"
+
+    def __init__(self, provision_id: int) -> None:
+        super().__init__(f"Provision {provision_id} has no play waiting to run")

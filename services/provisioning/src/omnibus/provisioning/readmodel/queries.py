@@ -1,11 +1,18 @@
 """Read functions on the jobs read model (provisioning.md §3: the job view, the list, the task events)."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
 
 from omnibus.platform.http.errors import ApiError
-from omnibus.provisioning.readmodel.tables import customer_names, provision_events, provisions
+from omnibus.provisioning.readmodel.tables import (
+    customer_names,
+    provision_commands,
+    provision_events,
+    provision_sagas,
+    provisions,
+)
 
 FILTERS = ("provisioning_status", "customer_id", "product_id", "service_id", "provisioning_play", "action")
 _JOBS = select(provisions, customer_names.c.customer_name).join(
@@ -69,6 +76,33 @@ def jobs_in_state(conn: Connection, run_state: str, limit: int = 100) -> list[di
     query = select(provisions.c.provision_id, provisions.c.runner_id).where(provisions.c.run_state == run_state)
     rows = conn.execute(query.order_by(provisions.c.provision_id).limit(limit)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def jobs_past_deadline(conn: Connection, now: datetime, limit: int = 500) -> list[int]:
+    """Jobs with a command out past its deadline (the sweeper times them out)."""
+    c = provision_commands.c
+    query = (
+        select(c.provision_id)
+        .where(c.status == "issued", c.deadline <= now)
+        .group_by(c.provision_id)
+        .order_by(c.provision_id)
+        .limit(limit)
+    )
+    return [int(r[0]) for r in conn.execute(query)]
+
+
+def job_saga(conn: Connection, provision_id: int) -> dict[str, Any] | None:
+    """Where the job's saga is, and the commands it gave (oldest first)."""
+    saga = (
+        conn.execute(select(provision_sagas).where(provision_sagas.c.provision_id == provision_id)).mappings().first()
+    )
+    if saga is None:
+        return None
+    c = provision_commands.c
+    commands = conn.execute(
+        select(provision_commands).where(c.provision_id == provision_id).order_by(c.issued, c.command_id)
+    ).mappings()
+    return {**dict(saga), "commands": [dict(row) for row in commands]}
 
 
 def _escape_like(term: str) -> str:

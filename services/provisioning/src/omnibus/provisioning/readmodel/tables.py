@@ -50,3 +50,35 @@ customer_names = Table(
     Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
     Column("customer_name", String(255), nullable=False),
 )
+
+# The saga of each job: where it is, and every command it gave (for the job view and the deadline sweeper).
+provision_sagas = Table(
+    "provision_sagas",
+    metadata,
+    Column("provision_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("phase", String(16), nullable=False),  # forward | compensating | ended
+    Column("steps", JSON, nullable=False),
+    Column("current_step", String(64)),
+    Column("service_uuid", String(64)),
+    Column("service_id", BigInteger),
+    Column("failed_step", String(64)),
+    Column("compensations", JSON, nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+)
+
+provision_commands = Table(
+    "provision_commands",
+    metadata,
+    Column("provision_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("command_id", String(255), primary_key=True),
+    Column("step", String(64), nullable=False),
+    Column("target", String(32), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # issued | completed | rejected | timed_out
+    Column("attempt", Integer, nullable=False),
+    Column("deadline", DateTime(timezone=True)),
+    Column("reason", Text),
+    Column("issued", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+    Index("ix_provision_commands_deadline", "status", "deadline"),
+)

@@ -26,9 +26,11 @@ class TaskRecord:
 
 @dataclass
 class TaskNumbering:
-    """Turns a run's event stream into task records; remembers each task's number and the last critical failure."""
+    """Turns a run's event stream into task records; remembers each task's number and the first critical failure
+    (the task that sent the play to its ``rescue:``, not the rescue's closing ``assert``)."""
 
     secrets: frozenset[str] = frozenset()
+    first: int = 1  # a later run of the same job (its rollback) numbers its tasks after the earlier run's
     numbers: dict[str, int] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     failed_task: str | None = None
@@ -39,19 +41,19 @@ class TaskNumbering:
         data = runner_event.get("event_data") or {}
         uuid = str(data.get("task_uuid") or data.get("uuid") or "")
         if kind == "playbook_on_task_start" and uuid:
-            number = self.numbers.setdefault(uuid, len(self.numbers) + 1)
+            number = self.numbers.setdefault(uuid, len(self.numbers) + self.first)
             name = str(data.get("task") or data.get("name") or f"task {number}")
             self.names[uuid] = name
             return TaskRecord(number, name, RUNNING, "{}")
         if kind in _OUTCOMES or kind == "runner_on_failed":
             if uuid not in self.numbers:
-                self.numbers[uuid] = len(self.numbers) + 1
+                self.numbers[uuid] = len(self.numbers) + self.first
             name = self.names.get(uuid) or str(data.get("task") or f"task {self.numbers[uuid]}")
             status = _OUTCOMES.get(str(kind), FAILED)
             if kind == "runner_on_failed" and data.get("ignore_errors"):
                 status = FAILED_IGNORED
             result = self.result_json(data.get("res"), skipped=kind == "runner_on_skipped")
-            if status == FAILED:
+            if status == FAILED and self.failed_task is None:  # the first: a rescue's own failure comes after it
                 self.failed_task, self.failure = name, redact(_message(data.get("res")), self.secrets)
             return TaskRecord(self.numbers[uuid], name, status, result)
         return None
