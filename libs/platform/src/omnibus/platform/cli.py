@@ -10,6 +10,7 @@ omnibus dlq list|show|redrive <queue> ...   inspect dead letters, repair a body,
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
 omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
 omnibus emulate <system> [...]    a local stand-in of an external system (e.g. `emulate cgrates --port 2080`)
+omnibus outbox [--channel email|sms] [--to ADDRESS]   what the local Mailjet and SMSC stand-ins received
 """
 
 import argparse
@@ -132,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     nginx.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
     nginx.set_defaults(handler=_gateway_nginx)
     _add_emulators(commands.add_parser("emulate", help="local stand-ins of external systems").add_subparsers())
+    outbox = commands.add_parser("outbox", help="e-mails and SMS the local Mailjet and SMSC stand-ins received")
+    outbox.add_argument("--channel", choices=("email", "sms"), default=None, help="only this channel")
+    outbox.add_argument("--to", default=None, help="only messages to this address or number")
+    outbox.add_argument("--last", type=int, default=20, help="how many of the latest (0 = all)")
+    outbox.set_defaults(handler=_outbox)
     return parser
 
 
@@ -145,6 +151,29 @@ def _add_emulators(emulate: Any) -> None:
         sub = emulate.add_parser(ep.name, help=getattr(command, "help", None))
         command.add_arguments(sub)
         sub.set_defaults(handler=command.run)
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from omnibus.platform.channels.connect import MAILJET_RECORD, SMSC_RECORD, outbox_dir
+    from omnibus.platform.channels.standin import read_record
+
+    folder = outbox_dir(ServiceSettings())
+    if folder is None:
+        raise SystemExit("the stand-ins of an in-memory store keep nothing on disk")
+    found = []
+    if args.channel in (None, "email"):
+        for m in read_record(folder / MAILJET_RECORD):
+            if args.to is None or any(r.get("Email") == args.to for r in m.get("To", [])):
+                found.append({"channel": "email", **m})
+    if args.channel in (None, "sms"):
+        wanted = None if args.to is None else args.to.replace(" ", "").lstrip("+")
+        for m in read_record(folder / SMSC_RECORD):
+            if wanted is None or m.get("destinatination_msisdn") == wanted:
+                found.append({"channel": "sms", **m})
+    found.sort(key=lambda m: str(m.get("ArrivedAt") or m.get("received_at")))
+    for message in found[-args.last :] if args.last else found:
+        print(json.dumps(message))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
