@@ -42,7 +42,7 @@ class StandIn(ABC):
         self.record = record
         self.messages: list[dict[str, Any]] = self._load(record)
         self.requests = 0
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, str | None]] = []
         self._delays: list[float] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -95,10 +95,10 @@ class StandIn(ABC):
             self._server.server_close()
             self._server = None
 
-    def fail_next(self, count: int = 1, status: int = 500) -> None:
-        """Answer the next ``count`` requests with ``status`` and record nothing."""
+    def fail_next(self, count: int = 1, status: int = 500, method: str | None = None) -> None:
+        """Answer the next ``count`` requests (of ``method`` only, when given) with ``status``; record nothing."""
         with self._lock:
-            self._failures.extend([status] * count)
+            self._failures.extend([(status, method)] * count)
 
     def delay_next(self, seconds: float) -> None:
         """Accept and record the next message, then wait ``seconds`` before answering."""
@@ -108,9 +108,10 @@ class StandIn(ABC):
     def serve(self, request: Request) -> tuple[int, Any, float]:
         with self._lock:
             self.requests += 1
-            if self._failures:
-                status = self._failures.pop(0)
-                return status, self.failure(status), 0.0
+            failing = next((f for f in self._failures if f[1] in (None, request.method)), None)
+            if failing is not None:
+                self._failures.remove(failing)
+                return failing[0], self.failure(failing[0]), 0.0
             status, answer, accepted = self.handle(request)
             delay = self._delays.pop(0) if accepted and self._delays else 0.0
             return status, answer, delay
