@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from omnibus.contracts import Actor, Envelope, IntegrationEvent
+from omnibus.contracts import billing as b
+from omnibus.contracts import charging as ch
 from omnibus.customers.application import CustomersApp
 from omnibus.customers.main import CustomersRuntime, build
 from omnibus.platform.auth.authenticator import Authenticator
@@ -291,6 +294,13 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 
 @pytest.fixture
+def api_on_rabbitmq(fresh_database: str, fresh_vhost: str) -> Iterator[Api]:
+    """The service on a fresh PostgreSQL database and a fresh RabbitMQ virtual host (``integration``)."""
+    with running_api(fresh_database, amqp_url=fresh_vhost) as running:
+        yield running
+
+
+@pytest.fixture
 def api_with_config(tmp_path: Path) -> Callable[[dict[str, Any]], Any]:
     """Starts the service with extra crm_config.yaml keys: ``with api_with_config({"service_types": [...]}) as api``."""
     return lambda extra: running_api(f"sqlite:///{tmp_path}", {**CRM_CONFIG, **extra})
@@ -326,3 +336,46 @@ def a_service() -> Callable[..., dict[str, Any]]:
 def a_site() -> Callable[..., dict[str, Any]]:
     """Builder of a site body (add ``customer_id`` for ``PUT /crm/site/``)."""
     return site_body
+
+
+def invoice_generated(customer_id: int, invoice_id: int = 77) -> b.InvoiceGenerated:
+    return b.InvoiceGenerated(
+        invoice_id=invoice_id,
+        customer_id=customer_id,
+        invoice_number=f"INV-{invoice_id}",
+        title="January 2026",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 1, 31),
+        due_date=date(2026, 2, 15),
+        transaction_ids=[1, 2],
+        retail_cost=Decimal("40.00"),
+        total_tax=Decimal("4.00"),
+        total=Decimal("44.00"),
+        currency="gbp",
+        created=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+
+
+def balance_low(service: dict[str, Any]) -> ch.BalanceLow:
+    return ch.BalanceLow(
+        service_uuid=service["service_uuid"],
+        service_id=service["service_id"],
+        balance_type="*data",
+        balance_id="DATA_10GB",
+        signal_key=f"trigger-1@{service['service_uuid']}",
+        source="callback",
+        current_balance=2 * 1024**3,
+        threshold=2 * 1024**3,
+    )
+
+
+@pytest.fixture
+def an_invoice() -> Callable[..., b.InvoiceGenerated]:
+    """Builder of billing's InvoiceGenerated: ``an_invoice(customer_id, invoice_id=77)``."""
+    return invoice_generated
+
+
+@pytest.fixture
+def a_low_balance() -> Callable[[dict[str, Any]], ch.BalanceLow]:
+    """Builder of charging's BalanceLow for a service (as ``PUT /crm/service/`` answered it)."""
+    return balance_low

@@ -2,8 +2,7 @@
 the endpoints and their permissions; every message reaches the Mailjet or SMSC stand-in over HTTP."""
 
 import json
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,37 +43,6 @@ def a_customer_with_contacts(api, a_contact) -> dict[str, Any]:
     return customer
 
 
-def invoice_generated(customer_id: int, invoice_id: int = 77) -> b.InvoiceGenerated:
-    return b.InvoiceGenerated(
-        invoice_id=invoice_id,
-        customer_id=customer_id,
-        invoice_number=f"INV-{invoice_id}",
-        title="January 2026",
-        start_date=date(2026, 1, 1),
-        end_date=date(2026, 1, 31),
-        due_date=date(2026, 2, 15),
-        transaction_ids=[1, 2],
-        retail_cost=Decimal("40.00"),
-        total_tax=Decimal("4.00"),
-        total=Decimal("44.00"),
-        currency="gbp",
-        created=datetime(2026, 2, 1, tzinfo=UTC),
-    )
-
-
-def balance_low(service: dict[str, Any]) -> ch.BalanceLow:
-    return ch.BalanceLow(
-        service_uuid=service["service_uuid"],
-        service_id=service["service_id"],
-        balance_type="*data",
-        balance_id="DATA_10GB",
-        signal_key=f"trigger-1@{service['service_uuid']}",
-        source="callback",
-        current_balance=2 * 1024**3,
-        threshold=2 * 1024**3,
-    )
-
-
 def test_a_new_customer_gets_the_welcome_email_at_its_primary_contact(api, a_contact):
     customer = api.new_customer(**BUSINESS, contact=a_contact())
 
@@ -94,10 +62,10 @@ def test_a_customer_without_an_email_address_gets_no_welcome(api, a_contact):
     assert comms_of(api, customer["customer_id"]) == [] and api.mailjet.messages == []
 
 
-def test_an_invoice_email_request_sends_the_invoice_to_the_billing_contact_once(api, a_contact):
+def test_an_invoice_email_request_sends_the_invoice_to_the_billing_contact_once(api, a_contact, an_invoice):
     customer = a_customer_with_contacts(api, a_contact)
     customer_id = customer["customer_id"]
-    api.deliver(invoice_generated(customer_id))
+    api.deliver(an_invoice(customer_id))
     request = api.deliver(b.InvoiceEmailRequested(invoice_id=77, customer_id=customer_id))
 
     api.publish(request)  # a redelivery: the inbox knows it
@@ -119,9 +87,9 @@ def test_an_invoice_email_request_sends_the_invoice_to_the_billing_contact_once(
     )
 
 
-def test_the_same_event_requested_twice_by_a_reaction_records_one_communication(api, a_contact):
+def test_the_same_event_requested_twice_by_a_reaction_records_one_communication(api, a_contact, an_invoice):
     customer = a_customer_with_contacts(api, a_contact)
-    api.deliver(invoice_generated(customer["customer_id"]))
+    api.deliver(an_invoice(customer["customer_id"]))
     reaction = next(r for r in api.runtime.parts.reactions if r.name == "communications")
     request = api.deliver(b.InvoiceEmailRequested(invoice_id=77, customer_id=customer["customer_id"]))
     sent(api, customer["customer_id"], 2)
@@ -135,10 +103,10 @@ def test_the_same_event_requested_twice_by_a_reaction_records_one_communication(
     assert len(comms_of(api, customer["customer_id"])) == 2 and len(api.mailjet.sent_to("billing@acme.example")) == 1
 
 
-def test_an_invoice_and_its_email_request_in_one_batch_still_send_it(api, a_contact):
+def test_an_invoice_and_its_email_request_in_one_batch_still_send_it(api, a_contact, an_invoice):
     customer = a_customer_with_contacts(api, a_contact)
     customer_id = customer["customer_id"]
-    generated = api.message(invoice_generated(customer_id, invoice_id=80))
+    generated = api.message(an_invoice(customer_id, invoice_id=80))
     request = api.message(b.InvoiceEmailRequested(invoice_id=80, customer_id=customer_id, to="ap@acme.example"))
 
     api.publish(generated, request)  # one batch: the reaction runs before the batch's rows are written
@@ -146,9 +114,9 @@ def test_an_invoice_and_its_email_request_in_one_batch_still_send_it(api, a_cont
     eventually(lambda: api.mailjet.sent_to("ap@acme.example")[0])
 
 
-def test_an_invoice_email_to_a_bad_address_is_dead_lettered_with_the_reason(api, a_contact):
+def test_an_invoice_email_to_a_bad_address_is_dead_lettered_with_the_reason(api, a_contact, an_invoice):
     customer = a_customer_with_contacts(api, a_contact)
-    api.deliver(invoice_generated(customer["customer_id"]))
+    api.deliver(an_invoice(customer["customer_id"]))
 
     api.deliver(b.InvoiceEmailRequested(invoice_id=77, customer_id=customer["customer_id"], to="not-an-address"))
 
@@ -159,10 +127,10 @@ def test_an_invoice_email_to_a_bad_address_is_dead_lettered_with_the_reason(api,
     )
 
 
-def test_dunning_reminders_and_failed_payments_mail_the_billing_contact(api, a_contact):
+def test_dunning_reminders_and_failed_payments_mail_the_billing_contact(api, a_contact, an_invoice):
     customer = a_customer_with_contacts(api, a_contact)
     customer_id = customer["customer_id"]
-    api.deliver(invoice_generated(customer_id))
+    api.deliver(an_invoice(customer_id))
 
     api.deliver(b.DunningStepReached(invoice_id=77, customer_id=customer_id, day=4, action="reminder"))
     api.deliver(b.DunningStepReached(invoice_id=77, customer_id=customer_id, day=1, action="retry"))
@@ -178,11 +146,11 @@ def test_dunning_reminders_and_failed_payments_mail_the_billing_contact(api, a_c
     assert reminder["Variables"]["days_overdue"] == 4
 
 
-def test_a_low_balance_is_told_by_email_and_sms(api, a_contact):
+def test_a_low_balance_is_told_by_email_and_sms(api, a_contact, a_low_balance):
     customer = api.new_customer(contact=a_contact())
     service = api.new_service(customer["customer_id"])
 
-    api.deliver(balance_low(service))
+    api.deliver(a_low_balance(service))
 
     found = [c for c in sent(api, customer["customer_id"], 3) if c["template_key"] == "api_crmCommunicationsBalanceLow"]
     assert sorted(c["channel"] for c in found) == ["email", "sms"]
@@ -192,14 +160,14 @@ def test_a_low_balance_is_told_by_email_and_sms(api, a_contact):
     assert (email["Variables"]["balance_type"], email["Variables"]["threshold"]) == ("data", 20)
 
 
-def test_preferences_turn_off_balance_alerts_and_sms(api, a_contact):
+def test_preferences_turn_off_balance_alerts_and_sms(api, a_contact, a_low_balance):
     customer = api.new_customer(contact=a_contact())
     customer_id = customer["customer_id"]
     service = api.new_service(customer_id)
     path = f"/crm/customer/customer_id/{customer_id}/notification_preferences"
     assert api.patch(path, json={"sms_enabled": False}).json()["sms_enabled"] is False
 
-    api.deliver(balance_low(service))
+    api.deliver(a_low_balance(service))
     api.deliver(
         ch.BalanceDepleted(
             service_uuid=service["service_uuid"], balance_type="*data", signal_key="x", source="callback"
@@ -212,7 +180,7 @@ def test_preferences_turn_off_balance_alerts_and_sms(api, a_contact):
     )
     sent(api, customer_id, 3)  # welcome, balance low and balance expired by e-mail; the SMS are off
     api.patch(path, json={"balance_alerts": False})
-    api.deliver(balance_low(service))
+    api.deliver(a_low_balance(service))
 
     eventually(lambda: _activity_shows(api, customer_id, "preferences_changed", 2))
     assert sorted((c["template_key"], c["channel"]) for c in comms_of(api, customer_id)) == [

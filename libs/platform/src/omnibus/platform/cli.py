@@ -6,6 +6,7 @@ omnibus token [--permissions ..]  mint an access token with the embedded mode's 
 omnibus events tail <service>     print a service's recorded events (filters; --follow)
 omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
 omnibus projections rebuild <service> <projection>
+omnibus projections reset <service> <bus projection>   empty one fed by other services, to replay it from zero
 omnibus dlq list|show|redrive <queue> ...   inspect dead letters, repair a body, send them back
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
 omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
@@ -94,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
     rebuild.set_defaults(handler=_rebuild)
+    reset = projections.add_parser(
+        "reset", help="empty a projection fed by other services' events, then replay their streams to rebuild it"
+    )
+    reset.add_argument("service")
+    reset.add_argument("projection")
+    reset.set_defaults(handler=_reset)
 
     dlq = commands.add_parser("dlq", help="dead-letter tools").add_subparsers()
     dlq_list = dlq.add_parser("list", help="dead letters of a subscriber queue")
@@ -159,7 +166,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
     folder = outbox_dir(ServiceSettings())
     if folder is None:
-        raise SystemExit("the stand-ins of an in-memory store keep nothing on disk")
+        raise SystemExit("the stand-ins keep what they receive on disk with an embedded store or OMNIBUS_OUTBOX_DIR")
     found = []
     if args.channel in (None, "email"):
         for m in read_record(folder / MAILJET_RECORD):
@@ -420,6 +427,22 @@ def _rebuild(args: argparse.Namespace) -> int:
     )
     elapsed = time.monotonic() - started
     print(f"\nrebuilt {projection.name} from {total} events in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f}/s)")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from omnibus.platform.consumers import reset_bus_projection
+
+    runtime = _one_service(args.service)
+    projection = next((p for p in runtime.parts.bus_projections if p.name == args.projection), None)
+    if projection is None:
+        names = [p.name for p in runtime.parts.bus_projections]
+        raise SystemExit(f"unknown bus projection {args.projection}; {args.service} has {names}")
+    queues = reset_bus_projection(runtime.engine, runtime.name, projection)
+    print(f"{projection.name} is empty; replay what it reads to rebuild it, with each publisher's OMNIBUS_* settings:")
+    for queue in queues:
+        context = queue.rsplit(".", 1)[1]  # the bus context; the service is charging-gateway for "charging"
+        print(f"  omnibus events replay <service of {context}> --queue {queue}")
     return 0
 
 

@@ -3,8 +3,8 @@
 Without ``mailjet.api_key``/``api_secret`` a Mailjet stand-in is started on a free port of 127.0.0.1, without
 ``smsc.smsc_url``/``api_key`` an SMSC stand-in, and the real clients talk to them over HTTP. What the stand-ins
 accept is kept in ``<outbox dir>/mailjet-outbox.jsonl`` and ``smsc-outbox.jsonl``: ``OMNIBUS_OUTBOX_DIR``, else the
-embedded store's folder (``sqlite:///var/omnibus`` -> ``var/omnibus``), else ``var/``; in memory only for
-``memory://`` stores (unit tests). ``omnibus outbox`` prints them.
+embedded store's folder (``sqlite:///var/omnibus`` -> ``var/omnibus``); otherwise (PostgreSQL, ``memory://``) in
+memory only. ``omnibus outbox`` prints them.
 """
 
 import logging
@@ -39,9 +39,7 @@ def outbox_dir(settings: ServiceSettings) -> Path | None:
     explicit = OutboxSettings().outbox_dir
     if explicit is not None:
         return explicit
-    if settings.store_kind == "sqlite":
-        return sqlite_folder(settings.database_url)
-    return None if settings.store_kind == "memory" else Path("var")
+    return sqlite_folder(settings.database_url) if settings.store_kind == "sqlite" else None
 
 
 @dataclass

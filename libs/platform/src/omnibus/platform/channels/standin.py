@@ -12,6 +12,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
@@ -32,6 +33,14 @@ class Request:
         self.body = body
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):  # a client that gave up
+            super().handle_error(request, client_address)
+
+
 class StandIn(ABC):
     """Base of the stand-ins. ``start()`` binds 127.0.0.1 on ``port`` (0: a free one); ``url`` is its base URL."""
 
@@ -45,7 +54,7 @@ class StandIn(ABC):
         self._failures: list[tuple[int, str | None]] = []
         self._delays: list[float] = []
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
 
     @property
     def url(self) -> str:
@@ -82,8 +91,7 @@ class StandIn(ABC):
             def log_message(self, *args: Any) -> None:  # the request line may carry a secret (SMSC key)
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.name}-standin", daemon=True
         ).start()
