@@ -8,11 +8,11 @@ is late (a client timing out, or a process killed meanwhile, does not know the m
 
 import json
 import logging
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
