@@ -78,6 +78,8 @@ class Dispatcher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=self.policy.concurrency, thread_name_prefix="communications")
+        self._inflight: set[int] = set()  # being delivered: a slow provider call holds up nothing else
+        self._inflight_lock = threading.Lock()
 
     def start(self) -> None:
         self.app.add_listener(lambda _: self._wake.set())
@@ -91,12 +93,18 @@ class Dispatcher:
             self._thread.join(timeout=15)
         self._pool.shutdown(wait=True)
 
-    def run_once(self) -> int:
-        """Deliver what is due now; returns how many communications were looked at."""
+    def run_once(self, wait: bool = True) -> int:
+        """Deliver what is due now (``wait``: until done); returns how many communications were started."""
         self.wait_projected(self.app.max_notification_id())
         with self.engine.connect() as conn:
             due = due_communications(conn, self.clock(), timedelta(seconds=self.policy.lease), self.policy.batch)
-        list(self._pool.map(self._deliver_safely, due))
+        with self._inflight_lock:
+            due = [d for d in due if d not in self._inflight]
+            self._inflight.update(due)
+        futures = [self._pool.submit(self._deliver_safely, d) for d in due]
+        if wait:
+            for future in futures:
+                future.result()
         return len(due)
 
     def deliver(self, communication_id: int) -> None:
@@ -183,6 +191,9 @@ class Dispatcher:
                 self.deliver(communication_id)
         except Exception:  # one bad communication must not stop the others; it is looked at again next time
             log.exception("delivering communication %s failed", communication_id)
+        finally:
+            with self._inflight_lock:
+                self._inflight.discard(communication_id)
 
     def _run(self) -> None:
         lock = leadership.acquire(self.engine, "customers:communications", self._stop)
@@ -200,7 +211,7 @@ class Dispatcher:
         try:
             if self.periodic is not None:
                 self.periodic(self.clock())
-            return self.run_once() >= self.policy.batch
+            return self.run_once(wait=False) >= self.policy.batch
         except Exception:  # the database may be restarting: keep going
             log.exception("the communications dispatcher failed; retrying")
             self._stop.wait(self.policy.poll)
