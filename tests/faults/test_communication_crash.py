@@ -58,8 +58,8 @@ def test_a_killed_workers_process_neither_loses_nor_repeats_a_message(
             "OMNIBUS_COMMUNICATIONS_PROVIDER_TIMEOUT": "8",  # (the kill comes before the calls time out)
         }
     )
-    workers = launch("customers", role="workers", wait_ready=False)  # boots meanwhile
     api = launch("customers", role="api")
+    workers = launch("customers", role="workers", wait_ready=False)
     headers = {"Authorization": f"Bearer {signing_key.token(['admin'])}"}
     mailjet.delay_next(30)  # each takes its message, then answers far too late
     smsc.delay_next(30)
