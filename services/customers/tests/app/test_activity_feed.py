@@ -189,3 +189,22 @@ def test_a_self_care_user_sees_the_other_contexts_entries_of_its_own_log_only(ap
 
     assert [e["entity_id"] for e in response if e["source"] == "provisioning"] == ["1"]
     assert api.get(f"/crm/activity/customer_id/{other}", headers=me).status_code == 404
+
+
+def test_a_self_care_user_of_a_contact_binds_the_contact(api, a_contact):
+    customer = api.new_customer(contact=a_contact())
+    other = api.new_customer(contact=a_contact())
+    contact_id = customer["contacts"][0]["contact_id"]
+
+    api.deliver(i.UserCreated(user_id=50, username="jo", email="jo@x.example", roles=["Customer"],
+                              customer_id=customer["customer_id"], contact_id=contact_id))  # fmt: skip
+    api.deliver(i.UserCreated(user_id=51, username="eve", email="eve@x.example", roles=["Customer"],
+                              customer_id=other["customer_id"], contact_id=contact_id))  # fmt: skip
+
+    def bound() -> None:
+        (contact,) = api.get(f"/crm/contact/customer_id/{customer['customer_id']}").json()
+        assert contact["user_id"] == 50
+
+    eventually(bound)
+    foreign(api, other["customer_id"], 1)  # eve's user was seen (and her claim on jo's contact ignored)
+    eventually(bound)

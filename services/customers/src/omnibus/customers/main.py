@@ -28,6 +28,7 @@ from omnibus.customers.application.notices import (
 from omnibus.customers.demo import seed_demo_customers
 from omnibus.customers.integration.activity_feed import ActivityFeed
 from omnibus.customers.integration.communications import CommunicationTriggers, TriggerSettings
+from omnibus.customers.integration.contact_users import ContactUsers
 from omnibus.customers.integration.delivery import DeliveryPolicy, Dispatcher
 from omnibus.customers.integration.dunning import DunningReaction
 from omnibus.customers.integration.inventory_search import InventorySearch
@@ -111,7 +112,11 @@ def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
             ServiceOwnersProjection(),
         ),
         bus_projections=(InvoiceFactsProjection(), ActivityFeed(), InventorySearch()),
-        reactions=(DunningReaction(app), CommunicationTriggers(app, engine, _trigger_settings(raw))),
+        reactions=(
+            DunningReaction(app),
+            CommunicationTriggers(app, engine, _trigger_settings(raw)),
+            ContactUsers(app),
+        ),
         metadata=(metadata,),
         state={
             "customers_app": app,
