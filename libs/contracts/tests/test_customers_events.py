@@ -144,6 +144,20 @@ MINIMAL = {
     c.CustomerTagUpdated: {"tag_id": 6, "customer_id": 1, "changed_fields": ["tag_text"], "tag_text": "VIP+"},
     c.CustomerTagRemoved: {"tag_id": 6, "customer_id": 1},
     c.ActivityNoteAdded: {"customer_id": 1, "activity_id": "0b5d3c1e-1b1e-5c8e-9d5e-1a2b3c4d5e6f"},
+    c.ServiceExpiringDetected: {
+        "service_id": 9,
+        "customer_id": 1,
+        "service_uuid": "Mobile_1",
+        "expiry": "2026-01-08T00:00:00Z",
+        "threshold_days": 7,
+    },
+    c.NotificationPreferencesChanged: {
+        "customer_id": 1,
+        "preferences": {"email_enabled": True, "sms_enabled": False, "balance_alerts": True, "expiry_reminders": True},
+    },
+    c.CommunicationRequested: {"communication_id": 3, "customer_id": 1, "channel": "email", "to": "jo@acme.example"},
+    c.CommunicationSent: {"communication_id": 3, "customer_id": 1, "channel": "sms", "attempt": 1},
+    c.CommunicationFailed: {"communication_id": 3, "customer_id": 1, "channel": "sms", "attempt": 2, "error": "x"},
 }
 
 
