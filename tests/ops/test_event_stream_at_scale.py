@@ -29,7 +29,7 @@ from omnibus.platform.projections import rebuild
 from omnibus.platform.runtime import build_services
 from omnibus.platform.settings import ServiceSettings
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.timeout(1800)]
 
 EVENTS = int(os.environ.get("OMNIBUS_SCALE_EVENTS", "1000000"))
 CUSTOMERS = EVENTS // 4

@@ -66,6 +66,7 @@ ROLES = {
 }
 MISSING_ID = 999_999
 VICTIM = "Victim Corporation"
+VICTIM_UUID = "Victim_0001"  # the victim's service_uuid (and OCS account)
 PASSWORD = "matrix-password-1"
 
 
@@ -166,6 +167,22 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             headers=admin_h,
         ).json()
         other = client.put("/crm/customer/", json={"customer_name": "Other Ltd"}, headers=admin_h).json()
+        # the victim's records of other kinds, each carrying a marker a leak would show
+        service = client.put(
+            "/crm/service/",
+            json={
+                "customer_id": victim["customer_id"],
+                "service_name": f"{VICTIM} mobile",
+                "service_uuid": VICTIM_UUID,
+            },
+            headers=admin_h,
+        ).json()
+        attribute = client.put(
+            "/crm/attribute/",
+            json={"customer_id": victim["customer_id"], "attribute_name": "matrix_marker", "attribute_value": VICTIM},
+            headers=admin_h,
+        ).json()
+        assert client.put("/crm/ocs/account/", json={"service_uuid": VICTIM_UUID}, headers=admin_h).status_code == 200
         tokens = {}
         for role in ROLES:
             name = role.lower().replace("-", "_")
@@ -203,6 +220,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             "contact_id": victim["contacts"][0]["contact_id"],
             "site_id": victim["sites"][0]["site_id"],
             "user_id": victim_user.user_id,
+            "service_id": service["service_id"],
+            "service_uuid": VICTIM_UUID,
+            "attribute_id": attribute["attribute_id"],
         }
         yield System(client, asgi, endpoints, {**tokens, "admin": admin}, keys, ids, identity.app.tokens.private_key)
     for runtime in runtimes:
@@ -281,7 +301,9 @@ def test_a_self_care_user_never_sees_or_changes_another_customers_data(system: S
     leaks = []
     for endpoint in _protected(system):
         response = system.call(endpoint, headers, ids=system.victim_ids)
-        if response.status_code < 300 and (VICTIM in response.text or "customer@example.com" in response.text):
+        if response.status_code < 300 and any(
+            m in response.text for m in (VICTIM, VICTIM_UUID, "customer@example.com")
+        ):
             leaks.append(f"{endpoint}: {response.status_code}")
     admin = {"Authorization": f"Bearer {system.tokens['admin']}"}
     victim = system.client.get(f"/crm/customer/customer_id/{system.victim_ids['customer_id']}", headers=admin).json()

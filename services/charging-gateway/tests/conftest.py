@@ -6,9 +6,11 @@ The emulator's clock is frozen and injected into the gateway too, so "now" is th
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorApp, http_poster
 from omnibus.charging_gateway.main import build
 from omnibus.charging_gateway.settings import ChargingSettings
+from omnibus.contracts import Envelope, IntegrationEvent
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import parse_crm_config
 from omnibus.platform.messaging.bus import OutgoingMessage
@@ -143,7 +146,9 @@ class Gateway:
     signing_key: Ed25519PrivateKey
     relay: Any = None
     live: Any = None
+    loop: Any = None
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=15))
+    positions: dict[str, int] = field(default_factory=dict)
 
     def token(self, *permissions: str, sub: str = "7") -> str:
         claims = {"sub": sub, "permissions": list(permissions), "token_type": "access", "exp": int(time.time()) + 600}
@@ -196,8 +201,33 @@ class Gateway:
         messages = eventually(check)
         return [m for m in messages if name is None or m.routing_key == f"charging.{name}"]
 
+    def deliver(self, payload: IntegrationEvent) -> None:
+        """Publish another context's event on the gateway's bus, as its relay would (next position of the source)."""
+        source = payload.context
+        self.positions[source] = self.positions.get(source, 0) + 1
+        envelope = Envelope(
+            event_id=uuid.uuid4(),
+            event_type=payload.event_type(),
+            event_version=1,
+            source=source,
+            position=self.positions[source],
+            aggregate_type=payload.aggregate_type,
+            aggregate_id=uuid.uuid4(),
+            aggregate_version=1,
+            occurred_at=datetime.now(UTC),
+        )
+        message = OutgoingMessage(
+            routing_key=payload.routing_key(),
+            body=payload.model_dump_json().encode(),
+            message_id=str(envelope.event_id),
+            headers=envelope.to_headers(),
+        )
+        asyncio.run_coroutine_threadsafe(self.bus.publish([message]), self.loop).result(timeout=10)
+
     def names(self) -> list[str]:
-        return [m.routing_key.removeprefix("charging.") for m in self.published()]
+        return [
+            m.routing_key.removeprefix("charging.") for m in self.published() if m.routing_key.startswith("charging.")
+        ]
 
 
 @contextmanager
@@ -218,7 +248,7 @@ def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> I
     service_settings = ServiceSettings(database_url=database_url, http_port=port).for_service("charging-gateway")
     runtime = build(service_settings, infra, clock=emulator.engine.clock.now, charging=charging)
     assert isinstance(runtime.app, ChargingApp) and isinstance(infra.bus, InMemoryBus)
-    asgi = Dispatcher(embedded_app(infra, [runtime]))
+    asgi = LoopCapture(Dispatcher(embedded_app(infra, [runtime])))
     server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -232,12 +262,25 @@ def running_gateway(database_url: str, emulator: Emulator, **settings: Any) -> I
             key,
             runtime.relay,
             runtime.parts.state["charging_live"],
+            asgi.loop,
         )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         runtime.app.close()
         runtime.engine.dispose()
+
+
+class LoopCapture:
+    """ASGI wrapper that remembers the server's event loop (the in-process bus lives on it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.app(scope, receive, send)
 
 
 def _started(server: uvicorn.Server) -> None:

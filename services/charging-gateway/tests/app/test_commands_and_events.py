@@ -161,6 +161,8 @@ def test_a_low_balance_trigger_fires_once_until_re_armed(gateway):
     assert payload(once[0])["source"] == "callback"
     assert payload(twice[1])["current_balance"] == 50
     assert "OcsActionTriggersReset" in gateway.names()
+    [attached] = gateway.published("OcsActionTriggersAttached")
+    assert payload(attached)["group_ids"] == ["TRG_SVC_1"]
 
 
 def _exactly(items, n):

@@ -2,6 +2,9 @@
 
 import json
 
+from omnibus.contracts.catalog import ProductCreated, ProductUpdated
+from omnibus.testing.helpers import eventually
+
 T = "cgrates.org"
 GIB = 1024**3
 
@@ -162,11 +165,35 @@ def test_a_burst_of_views_makes_one_round_trip_and_cgrates_down_serves_the_last_
         gw.live.forget("SVC_1")
         stale = gw.get(path)
 
-    assert calls == 2  # GetAccount + GetAccountActionPlan, once for the whole burst
+    assert calls == 2  # GetAccount + GetAccountActionPlan (cold), once for the whole burst
     assert {b["stale"] for b in burst} == {False}
     assert stale.status_code == 200 and stale.json()["cgrates"]["stale"] is True
     assert stale.json()["cgrates"]["BalanceMap"]["*data"][0]["Value"] == GIB
     assert stale.json()["cgrates"]["fetched_at"] == burst[0]["fetched_at"]
+
+
+def test_a_view_reads_balances_with_one_call_and_plans_again_only_when_a_run_is_due(
+    tmp_path, make_emulator, make_gateway
+):
+    with (
+        make_emulator() as emulator,
+        make_gateway(f"sqlite:///{tmp_path}", emulator, charging_live_cache_seconds=0) as gw,
+    ):
+        plan_for(gw)
+        path = "/crm/ocs/balance/service_uuid/SVC_1"
+        gw.get(path)  # cold: GetAccount + GetAccountActionPlan
+        before = gw.live.calls
+        warm = [gw.get(path).json()["cgrates"] for _ in range(3)]
+        warm_calls = gw.live.calls - before
+        emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-01T06:00:00Z"})  # the renewal ran
+        before = gw.live.calls
+        after_run = gw.get(path).json()["cgrates"]
+        after_run_calls = gw.live.calls - before
+
+    assert warm_calls == 3  # one JSON-RPC call per view: balances are live, plans cached
+    assert warm[0]["ActionPlans"][0]["NextExecTime"] == "2026-02-01T00:00:00Z"
+    assert after_run_calls == 2 and after_run["ActionPlans"][0]["NextExecTime"] == "2026-03-01T00:00:00Z"
+    assert after_run["BalanceMap"]["*monetary"][0]["Value"] == 1  # the renewal's top-up, read live
 
 
 def test_usage_view_answers_by_source_address(gateway):
@@ -294,3 +321,105 @@ def test_the_relay_needs_the_write_permission(gateway):
 
     assert gateway.post("/jsonrpc", json=body, headers={}).status_code == 401
     assert gateway.post("/jsonrpc", json=body, headers=gateway.auth("cgrates_api_access")).status_code == 403
+
+
+def second_plan(gateway, service_uuid="SVC_1", suffix="Boost"):
+    plan_id = f"ServiceID_{service_uuid}__ProductID_457__{suffix}"
+    gateway.emulator.ok(
+        "APIerSv1.SetActionPlan",
+        {
+            "Id": plan_id,
+            "Overwrite": True,
+            "ReloadScheduler": True,
+            "ActionPlan": [{"ActionsId": "Action_renew", "MonthDays": "15", "Time": "00:00:00", "Weight": 10}],
+        },
+    )
+    gateway.emulator.ok(
+        "APIerSv2.SetAccount",
+        {"Tenant": T, "Account": service_uuid, "ActionPlanIDs": [plan_id], "ReloadScheduler": True},
+    )  # attached by a play straight in CGRateS: the gateway has no record of it
+    return plan_id
+
+
+def account_plans(gateway, service_uuid):
+    rows = gateway.emulator.ok("APIerSv1.GetAccountActionPlan", {"Tenant": T, "Account": service_uuid})
+    return sorted(r["ActionPlanId"] for r in rows)
+
+
+def test_the_deprovision_plays_wildcard_removes_every_plan_of_that_service_through_the_relay(gateway):
+    renewal, boost = plan_for(gateway, "SVC_1"), second_plan(gateway, "SVC_1")
+    other = plan_for(gateway, "SVC_2")
+
+    reply = rpc(gateway, "ApierV1.RemoveActionPlan", [{"Id": "ServiceID_SVC_1__*"}])
+    gateway.emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-02T00:00:00Z"})
+
+    assert reply == {"id": 42, "result": "OK", "error": None}
+    assert account_plans(gateway, "SVC_1") == []
+    assert account_plans(gateway, "SVC_2") == [other]
+    assert {e["Account"] for e in gateway.emulator.ok("Emulator.Executions", {})} == {"cgrates.org:SVC_2"}
+    [removed] = gateway.published("ActionPlanRemoved")  # the one the gateway knew of; the other was never its fact
+    assert payload(removed)["action_plan_id"] == renewal
+    assert boost not in gateway.get("/crm/ocs/account/service_uuid/SVC_1").json()["action_plan_ids"]
+
+
+def test_an_exact_remove_through_the_relay_reloads_the_scheduler_and_is_recorded(gateway):
+    plan_id = plan_for(gateway, "SVC_1")
+
+    reply = rpc(gateway, "APIerSv1.RemoveActionPlan", [{"Id": plan_id}])
+    gateway.emulator.ok("Emulator.AdvanceClock", {"To": "2026-02-02T00:00:00Z"})
+
+    assert reply["result"] == "OK"
+    assert gateway.emulator.ok("Emulator.Executions", {}) == []  # without the reload the old plan would still fire
+    assert [payload(m)["action_plan_id"] for m in gateway.published("ActionPlanRemoved")] == [plan_id]
+
+
+def test_remove_action_plan_accepts_the_wildcard_and_is_404_when_nothing_matches(gateway):
+    plan_for(gateway, "SVC_1")
+    second_plan(gateway, "SVC_1")
+    headers = gateway.auth("update_customer_service")
+
+    first = gateway.delete("/crm/oam/remove_action_plan/ServiceID_SVC_1__*", headers=headers)
+    again = gateway.delete("/crm/oam/remove_action_plan/ServiceID_SVC_1__*", headers=headers)
+    unnamed = gateway.delete("/crm/oam/remove_action_plan/ServiceID_*", headers=headers)
+
+    assert first.status_code == 200 and first.json()["message"] == "Removed ActionPlan ServiceID_SVC_1__* from SVC_1"
+    assert account_plans(gateway, "SVC_1") == []
+    assert (again.status_code, unnamed.status_code) == (404, 400)
+
+
+def product(product_id, name, retail_cost):
+    return ProductCreated(
+        product_id=product_id,
+        product_slug=f"p-{product_id}",
+        product_name=name,
+        category="standalone",
+        retail_cost=retail_cost,
+        wholesale_cost=0,
+        retail_setup_cost=0,
+        wholesale_setup_cost=0,
+        tax_percentage=0,
+        enabled=True,
+        residential=True,
+        business=True,
+        customer_can_purchase=True,
+        contract_days=30,
+        auto_renew="true",
+        allow_auto_renew=True,
+        inventory_items_list=[],
+        relies_on_list=[],
+    )
+
+
+def test_each_action_plan_shows_its_products_name_and_cost_or_unknown_product(gateway):
+    plan_for(gateway)  # ProductID 456
+    second_plan(gateway)  # ProductID 457, which catalog never told about
+    gateway.deliver(product(456, "Prepaid Mobile 20GB", "15.00"))
+    gateway.deliver(ProductUpdated(product_id=456, changed_fields=["retail_cost"], changes={"retail_cost": "17.50"}))
+
+    def shown():
+        gateway.live.forget("SVC_1")
+        plans = gateway.get("/crm/ocs/balance/service_uuid/SVC_1").json()["cgrates"]["ActionPlans"]
+        names = {p["product_id"]: (p["product_name"], p["retail_cost"]) for p in plans}
+        assert names == {456: ("Prepaid Mobile 20GB", 17.5), 457: ("Unknown product", None)}, names
+
+    eventually(shown)

@@ -167,6 +167,16 @@ class UsageRecorded(_ChargingEvent):
     answer_time: str | None = Field(default=None, description="Answer time (ISO-8601)")
 
 
+class OcsAccountLeftBehind(_ChargingEvent):
+    """A deleted service's OCS account is still in CGRateS (charging.md §9): an alert for operators."""
+
+    name: ClassVar[str] = "OcsAccountLeftBehind"
+    aggregate_type: ClassVar[str] = "LeftBehindAccount"
+    tenant: str = Field(description="CGRateS tenant")
+    action_plan_ids: list[str] = Field(description="ActionPlans still attached (they keep renewing)")
+    balance_types: list[str] = Field(description="Balance types the account still holds")
+
+
 class OcsProxyCallMade(IntegrationEvent):
     """A staff call through ``POST /crm/ocs/proxy`` (audit, D82)."""
 
@@ -201,5 +211,6 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     BalanceDepleted,
     BalanceExpired,
     UsageRecorded,
+    OcsAccountLeftBehind,
     OcsProxyCallMade,
 )

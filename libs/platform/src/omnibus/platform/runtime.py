@@ -22,6 +22,7 @@ from omnibus.contracts import service_for_path
 from omnibus.platform.auth.authenticator import Authenticator
 from omnibus.platform.crm_config import CrmConfig
 from omnibus.platform.http.errors import install_error_handlers
+from omnibus.platform.keyfiles import read_or_create
 from omnibus.platform.messaging.bus import Bus
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.metrics import exposition
@@ -49,17 +50,15 @@ def dev_signing_key_path(settings: ServiceSettings) -> Path:
 
 def load_or_create_dev_key(path: Path) -> Ed25519PrivateKey:
     """The embedded mode's token signing key (identity signs in deployments); created on first use."""
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} is not an Ed25519 private key")
-        return key
-    key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    path.chmod(0o600)
+
+    def generate() -> bytes:
+        return Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    key = serialization.load_pem_private_key(read_or_create(path, generate), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
     return key
 
 

@@ -99,3 +99,11 @@ def fresh_database(postgres_url: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(postgres_url, name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long: a test of minutes; run first so parallel workers finish together")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omnibus.catalog.secrets import SecretBox
+from omnibus.platform.keyfiles import read_or_create
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,7 @@ def secret_box(settings: CatalogSettings) -> SecretBox:
     path = settings.secret_key_file
     if not path.exists():
         log.warning("no OMNIBUS_CATALOG_SECRET_KEY: generating a development key in %s", path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(SecretBox.new_key() + "\n")
-        path.chmod(0o600)
-    return SecretBox.from_text(path.read_text())
+    return SecretBox.from_text(read_or_create(path, lambda: (SecretBox.new_key() + "\n").encode()).decode())
 
 
 def service_types(crm_config_raw: dict[str, Any]) -> tuple[str, ...]:

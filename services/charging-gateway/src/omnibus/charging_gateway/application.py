@@ -20,6 +20,7 @@ from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from omnibus.charging_gateway.cgrates.client import (
     CGRateSClient,
@@ -30,11 +31,14 @@ from omnibus.charging_gateway.cgrates.client import (
 )
 from omnibus.charging_gateway.domain import (
     AccountNotFoundError,
+    ActionPlanNotFoundError,
     InvalidRequestError,
+    LeftBehindAccount,
     OcsAccount,
     ProxyCall,
     TopupInProgressError,
     account_uuid,
+    left_behind_id,
 )
 from omnibus.charging_gateway.domain.naming import check_service_uuid, service_uuid_of_plan, trigger_group_id
 from omnibus.charging_gateway.domain.signals import (
@@ -69,6 +73,7 @@ class ChargingApp(ServiceApplication):
         clock: Callable[[], datetime] | None = None,
         stale_after: timedelta = timedelta(seconds=30),
         topup_cdrlog: bool = True,
+        service_ids: Callable[[str], int | None] | None = None,
     ) -> None:
         super().__init__(env)
         self.ocs = ocs
@@ -76,6 +81,8 @@ class ChargingApp(ServiceApplication):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stale_after = stale_after
         self.topup_cdrlog = topup_cdrlog
+        # service_uuid -> the CRM's service_id, from customers' ServiceCreated (charging.md §9); None when unknown.
+        self.service_id_of: Callable[[str], int | None] = service_ids or (lambda _uuid: None)
 
     # ----- loading --------------------------------------------------------------------------------------------
 
@@ -162,6 +169,39 @@ class ChargingApp(ServiceApplication):
         self.get_account(service_uuid)
         self.ocs.remove_account(service_uuid)
         return bool(self._change(service_uuid, lambda a: a.remove()))
+
+    def check_account_removed(self, service_uuid: str, service_id: int) -> bool:
+        """Customers deleted the service (a provisioning rollback), so its OCS account must be gone (charging.md
+        §9). Gone: recorded as removed if the gateway still had it live (the play removed it in CGRateS directly).
+        Still there: an alert (``OcsAccountLeftBehind``, once per service) and a warning; the account is kept.
+        Returns whether the account is gone. CGRateS unreachable raises, so the event is retried."""
+        try:
+            account_json = check_account_json(self.ocs.get_account(check_service_uuid(service_uuid)))
+        except NotFound:
+            known = self.find(service_uuid)
+            if known is not None and not known.removed:
+                self._change(service_uuid, lambda a: a.remove())
+            return True
+        plans = sorted(str(row["ActionPlanId"]) for row in self.ocs.get_account_action_plans(service_uuid))
+        log.warning(
+            "service %s (%s) was deleted but its OCS account is still in CGRateS (ActionPlans: %s)",
+            service_id,
+            service_uuid,
+            ", ".join(plans) or "none",
+        )
+        alert = LeftBehindAccount(
+            id=left_behind_id(service_uuid, service_id),
+            service_uuid=service_uuid,
+            service_id=service_id,
+            tenant=self.ocs.tenant,
+            action_plan_ids=plans,
+            balance_types=sorted(t for t, balances in (account_json.get("BalanceMap") or {}).items() if balances),
+        )
+        try:
+            self.save(alert)
+        except IntegrityError:  # already recorded (a redelivered ServiceDeleted)
+            pass
+        return False
 
     # ----- top-ups and named actions (exactly once per idempotency key) ----------------------------------------
 
@@ -253,11 +293,24 @@ class ChargingApp(ServiceApplication):
     def detach_action_plan(self, service_uuid: str, plan_id: str, by_user: str | None) -> None:
         self.get_account(service_uuid)
         self.ocs.detach_action_plan(service_uuid, plan_id)
-        self._change(service_uuid, lambda a: a.detach_plan(plan_id, by_user))
+        self._detached(service_uuid, [plan_id], by_user)
+
+    def _detached(self, service_uuid: str, plan_ids: list[str], by_user: str | None) -> None:
+        if self.find(service_uuid) is None:
+            return
+        service_id = self.service_id_of(service_uuid)
+        self._change(service_uuid, lambda a: [a.detach_plan(p, by_user, service_id) for p in plan_ids])
 
     def remove_action_plan(self, plan_id: str, by_user: str | None) -> str:
         """``DELETE /crm/oam/remove_action_plan/{id}``: delete the plan in CGRateS (and reload the scheduler so it
-        stops firing), then record it on every account it served. Returns the service it was parsed from."""
+        stops firing), then record it on every account it served. Returns the service it was parsed from.
+        ``ServiceID_{service_uuid}__*`` (the deprovision play's wildcard, D73) removes each of that account's plans
+        whose id matches."""
+        if "*" in plan_id:
+            owner, removed = self.remove_matching_action_plans(plan_id, by_user)
+            if not removed:
+                raise ActionPlanNotFoundError(plan_id)
+            return owner
         plans = self.ocs.get_action_plan(plan_id)  # NotFound -> 404
         accounts = {
             key.rpartition(":")[2] for plan in plans for key in (plan.get("AccountIDs") or {}) if isinstance(key, str)
@@ -267,9 +320,28 @@ class ChargingApp(ServiceApplication):
             accounts.add(owner)
         self.ocs.remove_action_plan(plan_id)
         for service_uuid in sorted(accounts):
-            if self.find(service_uuid) is not None:
-                self._change(service_uuid, lambda a: a.detach_plan(plan_id, by_user))
+            self._detached(service_uuid, [plan_id], by_user)
         return owner or ", ".join(sorted(accounts)) or "no account"
+
+    def remove_matching_action_plans(self, pattern: str, by_user: str | None) -> tuple[str, list[str]]:
+        """D73: CGRateS has no wildcard removal, so the gateway lists the account's plans (in CGRateS and in its own
+        record) and removes each one matching ``pattern`` (``*`` = any text). Returns the account and the plans."""
+        owner = service_uuid_of_plan(pattern)
+        if not owner or "*" in owner:
+            raise InvalidRequestError(
+                f"a wildcard ActionPlan id must name its service (ServiceID_<service_uuid>__*), not {pattern!r}"
+            )
+        check_service_uuid(owner)
+        live = {str(row["ActionPlanId"]) for row in self.ocs.get_account_action_plans(owner)}
+        account = self.find(owner)
+        known = set(account.plans) if account is not None else set()
+        wildcard = re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+        matching = sorted(p for p in live | known if wildcard.match(p))
+        for plan_id in matching:
+            if plan_id in live:
+                self.ocs.remove_action_plan(plan_id)
+        self._detached(owner, matching, by_user)
+        return owner, matching
 
     def request_renewal(self, plan_id: str, service_id: int | None, by_user: str | None) -> dict[str, Any]:
         """``POST /crm/oam/renew_action_plan/{id}`` (D83): publish ``ActionPlanRenewRequested``; provisioning
@@ -366,7 +438,8 @@ class ChargingApp(ServiceApplication):
         else:
             raise InvalidRequestError("expected the CGRateS Account JSON or {account, event, balance_type, value}")
         self.get_account(service_uuid)
-        return int(self._change(service_uuid, lambda a: sum(a.signal(s, "callback") for s in signals)))
+        service_id = self.service_id_of(service_uuid)
+        return int(self._change(service_uuid, lambda a: sum(a.signal(s, "callback", service_id) for s in signals)))
 
     def reconcile(self, service_uuids: list[str], batch: int = 100) -> dict[str, int]:
         """Poll CGRateS for the given accounts and record what the callbacks missed (signals, plan runs); the
@@ -391,9 +464,15 @@ class ChargingApp(ServiceApplication):
                 summary["accounts"] += 1
                 signals = trigger_signals(account_json) + expired_balance_signals(account_json, now)
                 plans = self.ocs.get_account_action_plans(service_uuid) if self._has_plans(service_uuid) else []
+                service_id = self.service_id_of(service_uuid) if signals else None
 
-                def change(a: OcsAccount, signals: list[dict[str, Any]] = signals, plans: list[Any] = plans) -> None:
-                    summary["signals"] += sum(a.signal(s, "reconciler") for s in signals)
+                def change(
+                    a: OcsAccount,
+                    signals: list[dict[str, Any]] = signals,
+                    plans: list[Any] = plans,
+                    service_id: int | None = service_id,
+                ) -> None:
+                    summary["signals"] += sum(a.signal(s, "reconciler", service_id) for s in signals)
                     for row in plans:
                         summary["plan_runs"] += a.observe_plan(
                             str(row.get("ActionPlanId")), str(row.get("ActionsId") or ""), row.get("NextExecTime"), now

@@ -21,12 +21,15 @@ from omnibus.charging_gateway.cgrates.client import CGRateSClient, CGRateSError
 from omnibus.charging_gateway.demo import seed_demo_accounts
 from omnibus.charging_gateway.emulator.engine import Clock, Engine
 from omnibus.charging_gateway.emulator.server import EmulatorTransport, Ticker, http_poster
+from omnibus.charging_gateway.integration.inventory_directory import InventoryDirectory
 from omnibus.charging_gateway.integration.outbound import OUTBOUND
+from omnibus.charging_gateway.integration.product_directory import ProductDirectory
+from omnibus.charging_gateway.integration.service_deleted import ServiceDeletedCheck
 from omnibus.charging_gateway.integration.service_directory import ServiceDirectory
 from omnibus.charging_gateway.integration.service_status import ServiceStatusReaction
 from omnibus.charging_gateway.live import LiveBalances
 from omnibus.charging_gateway.projections.accounts import AccountDirectoryProjection
-from omnibus.charging_gateway.readmodel.queries import live_accounts
+from omnibus.charging_gateway.readmodel.queries import live_accounts, service_id_of
 from omnibus.charging_gateway.readmodel.tables import metadata
 from omnibus.charging_gateway.settings import ChargingSettings, ResolvedCharging
 from omnibus.platform.eventstore import eventstore_env, sqlite_folder
@@ -100,17 +103,25 @@ def build(
             state_file = sqlite_folder(settings.database_url) / "cgrates-emulator.pickle"
             engine.load_state(state_file)
     ocs = build_client(config, engine)
+    read_engine = create_read_engine(settings)
     app = ChargingApp(
         env=eventstore_env(settings, ChargingApp.name),
         ocs=ocs,
         notify_url=config.notify_url,
         clock=clock,
         topup_cdrlog=config.topup_cdrlog,
+        service_ids=lambda service_uuid: service_id_of(read_engine, service_uuid),
     )
     if engine is not None and engine.poster is None:
         engine.poster = in_process_poster(app, config)
-    read_engine = create_read_engine(settings)
-    live = LiveBalances(ocs, read_engine, app.clock, ttl=config.live_cache_seconds, divisor=config.monetary_divisor)
+    live = LiveBalances(
+        ocs,
+        read_engine,
+        app.clock,
+        ttl=config.live_cache_seconds,
+        plans_ttl=config.live_plans_cache_seconds,
+        divisor=config.monetary_divisor,
+    )
 
     def reconcile() -> dict[str, Any]:
         with read_engine.connect() as conn:
@@ -122,8 +133,8 @@ def build(
         app=app,
         outbound=OUTBOUND,
         projections=(AccountDirectoryProjection(),),
-        bus_projections=(ServiceDirectory(),),
-        reactions=(ServiceStatusReaction(app),),
+        bus_projections=(ServiceDirectory(), InventoryDirectory(), ProductDirectory()),
+        reactions=(ServiceStatusReaction(app), ServiceDeletedCheck(app)),
         metadata=(metadata,),
         state={
             "charging_app": app,

@@ -5,8 +5,11 @@ the facts of the mutating calls it saw and stays the single writer of OCS facts.
 
 Facts recorded after CGRateS answered OK: ``SetAccount`` (account created, disabled/enabled, plans attached),
 ``RemoveAccount``, ``AddBalance``/``SetBalance``/``ExecuteAction`` (under a ``relay:<request id>`` key: playbooks
-carry no idempotency key of their own), ``RemoveActionPlan``. Bookkeeping failures are logged; they never change
-the answer the playbook gets from CGRateS.
+carry no idempotency key of their own), ``RemoveActionPlan`` (followed by a scheduler reload, which the method
+lacks). Bookkeeping failures are logged; they never change the answer the playbook gets from CGRateS.
+
+``RemoveActionPlan {Id: "ServiceID_<uuid>__*"}`` (the deprovision play, D73) is not forwarded as such: CGRateS has
+no wildcard and would remove nothing, so the gateway removes each of that account's plans whose id matches.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from omnibus.charging_gateway.application import ChargingApp
 from omnibus.charging_gateway.cgrates.client import CGRateSError
 from omnibus.charging_gateway.domain import ChargingError
+from omnibus.charging_gateway.domain.naming import check_service_uuid, service_uuid_of_plan
 from omnibus.charging_gateway.proxy import with_tenant
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,13 @@ def relay(app: ChargingApp, body: Any, request_id: str, by_user: str | None) -> 
     params = with_tenant(params, app.ocs.tenant)
     arg = params[0] if params else None
     name = method.rpartition(".")[2]
+    plan_id = _get(arg, "Id") if isinstance(arg, dict) else None
+    if name == "RemoveActionPlan" and isinstance(plan_id, str) and "*" in plan_id and _wildcard_owner(plan_id):
+        try:  # D73: the deprovision play's ServiceID_{uuid}__* (CGRateS would match nothing and answer OK)
+            app.remove_matching_action_plans(plan_id, by_user)
+        except CGRateSError as error:
+            return {"id": request_id_in, "result": None, "error": error.message}
+        return {"id": request_id_in, "result": "OK", "error": None}
     try:
         result = app.ocs.call(method, arg, safe=name.startswith(READ_PREFIXES))
     except CGRateSError as error:
@@ -45,6 +56,25 @@ def relay(app: ChargingApp, body: Any, request_id: str, by_user: str | None) -> 
         except (ChargingError, CGRateSError, KeyError, TypeError, ValueError) as error:
             log.warning("relay: %s succeeded in CGRateS but its fact was not recorded: %s", method, error)
     return {"id": request_id_in, "result": result, "error": None}
+
+
+def touched_accounts(body: Any) -> list[str]:
+    """The accounts a relayed call may have changed: its ``Account``, or the service an ActionPlan id names."""
+    params = body.get("params") if isinstance(body, dict) else None
+    arg = params[0] if isinstance(params, list) and params else None
+    if not isinstance(arg, dict):
+        return []
+    account, plan_id = _get(arg, "Account"), _get(arg, "Id") or _get(arg, "ActionPlanId")
+    owner = service_uuid_of_plan(plan_id) if isinstance(plan_id, str) else None
+    return [name for name in (account, owner) if isinstance(name, str) and name]
+
+
+def _wildcard_owner(plan_id: str) -> str | None:
+    owner = service_uuid_of_plan(plan_id)
+    try:
+        return check_service_uuid(owner) if owner and "*" not in owner else None
+    except ChargingError:
+        return None
 
 
 def _get(arg: dict[str, Any], key: str, default: Any = None) -> Any:
@@ -78,13 +108,11 @@ def _record(app: ChargingApp, name: str, arg: dict[str, Any], request_id: str, b
         request = {"operation": "action", "actions_id": str(_get(arg, "ActionsId", "")), "via": "relay"}
         _applied(app, account, f"relay:{request_id}", request)
     elif name == "RemoveActionPlan":
-        plan_id = _get(arg, "Id") or _get(arg, "ID")
-        if isinstance(plan_id, str):
-            from omnibus.charging_gateway.domain.naming import service_uuid_of_plan
-
-            owner = service_uuid_of_plan(plan_id)
-            if owner and app.find(owner) is not None:
-                app._change(owner, lambda a: a.detach_plan(plan_id, None))
+        app.ocs.reload_scheduler()  # RemoveActionPlan has no ReloadScheduler: the old plan would keep firing (§5.6)
+        plan_id = _get(arg, "Id")
+        owner = service_uuid_of_plan(plan_id) if isinstance(plan_id, str) else None
+        if owner and isinstance(plan_id, str):
+            app._detached(owner, [plan_id], by_user)
 
 
 def _set_account(app: ChargingApp, account: str, arg: dict[str, Any]) -> None:

@@ -30,6 +30,9 @@ class ChargingSettings(BaseSettings):
     )
     charging_webhook_secret: str | None = Field(default=None, description="Token in the callback URL (verification)")
     charging_live_cache_seconds: float = Field(default=2.0, description="Cache of live balances for bursts")
+    charging_live_plans_cache_seconds: float = Field(
+        default=60.0, description="Cache of an account's ActionPlans for service views (re-read once a run is due)"
+    )
     charging_reconcile_interval: float = Field(default=60.0, description="Seconds between reconciler runs (0 = off)")
     charging_topup_cdrlog: bool = Field(
         default=True, description="Top-ups write a *cdrlog CDR with the CRM key (needs schedulers.cdrs_conns)"
@@ -57,6 +60,7 @@ class ChargingSettings(BaseSettings):
                 or ("*.Set*", "*.Remove*", "*.Add*", "*.Execute*", "*.Reset*", "*.Debit*", "*.Reload*")
             ),
             live_cache_seconds=self.charging_live_cache_seconds,
+            live_plans_cache_seconds=self.charging_live_plans_cache_seconds,
             reconcile_interval=self.charging_reconcile_interval,
             topup_cdrlog=self.charging_topup_cdrlog,
             relay_enabled=bool(ocs.get("relay_enabled", True)),
@@ -79,6 +83,7 @@ class ResolvedCharging(BaseModel):
     proxy_read: tuple[str, ...]
     proxy_write: tuple[str, ...]
     live_cache_seconds: float
+    live_plans_cache_seconds: float = 60.0
     reconcile_interval: float
     topup_cdrlog: bool
     relay_enabled: bool = True

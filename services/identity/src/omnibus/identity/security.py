@@ -10,6 +10,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from omnibus.platform.keyfiles import read_or_create
+
 BASE62 = string.ascii_letters + string.digits
 
 
@@ -70,11 +72,7 @@ class SecretBox:
     @classmethod
     def from_file(cls, path: Path) -> "SecretBox":
         """The key in ``path`` (32 random bytes), created on first use with mode 0600."""
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(os.urandom(32))
-            path.chmod(0o600)
-        return cls(path.read_bytes())
+        return cls(read_or_create(path, lambda: os.urandom(32)))
 
     def seal(self, plain: str) -> str:
         nonce = os.urandom(12)

@@ -30,8 +30,14 @@ from omnibus.charging_gateway.domain import InvalidRequestError, OcsAccount
 from omnibus.charging_gateway.domain.naming import check_service_uuid
 from omnibus.charging_gateway.live import LiveBalances
 from omnibus.charging_gateway.proxy import method_kind, with_tenant
-from omnibus.charging_gateway.readmodel.queries import account_row, put_usage_endpoint, service_owner, usage_endpoint
-from omnibus.charging_gateway.relay import relay
+from omnibus.charging_gateway.readmodel.queries import (
+    account_row,
+    inventory_endpoint,
+    put_usage_endpoint,
+    service_owner,
+    usage_endpoint,
+)
+from omnibus.charging_gateway.relay import relay, touched_accounts
 from omnibus.charging_gateway.settings import ResolvedCharging
 from omnibus.platform.auth import Access, PermissionDenied, require
 from omnibus.platform.auth.authenticator import AuthenticationError
@@ -172,11 +178,13 @@ def renew_action_plan(
 
 @router.get("/oam/usage")
 def oam_usage(request: Request, app: AppDep, live: LiveDep, read: ReadDep) -> dict[str, Any]:
-    """The caller's own usage, identified by its source address (D85); no credentials."""
+    """The caller's own usage, identified by its source address (D85); no credentials. The address is looked up in
+    the explicit map (``PUT /crm/ocs/usage_endpoint/``), then in catalog's inventory (the IP item assigned to a
+    service)."""
     client_ip = request.app.state.authenticator.client_ip(
         request.client.host if request.client else None, request.headers.get("x-forwarded-for")
     )
-    endpoint = usage_endpoint(read, client_ip or "")
+    endpoint = usage_endpoint(read, client_ip or "") or inventory_endpoint(read, client_ip or "")
     if endpoint is None:
         raise ApiError(404, "service_not_detected", "Service not detected for this address")
     view = live.view(endpoint["service_uuid"])
@@ -260,6 +268,7 @@ def ocs_notify(
 def jsonrpc_relay(
     request: Request,
     app: AppDep,
+    live: LiveDep,
     config: ConfigDep,
     access: Annotated[Access, Depends(require(WRITE))],
     body: Annotated[Any, Body()] = None,
@@ -268,7 +277,10 @@ def jsonrpc_relay(
     envelope; the facts of mutating calls are recorded. For the provisioning runner (its API key or network)."""
     if not config.relay_enabled:
         raise ApiError(404, "not_found", "The JSON-RPC relay is disabled (ocs.relay_enabled)")
-    return relay(app, body, str(getattr(request.state, "request_id", "")) or uuid4().hex, _by(access))
+    answer = relay(app, body, str(getattr(request.state, "request_id", "")) or uuid4().hex, _by(access))
+    for service_uuid in touched_accounts(body):  # a play changed it: service views read it afresh
+        live.forget(service_uuid)
+    return answer
 
 
 # ----- live data for service views ------------------------------------------------------------------------------

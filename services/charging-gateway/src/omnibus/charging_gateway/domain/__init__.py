@@ -4,11 +4,13 @@ from omnibus.charging_gateway.domain.account import OcsAccount, account_uuid
 from omnibus.charging_gateway.domain.errors import (
     AccountNotFoundError,
     AccountRemovedError,
+    ActionPlanNotFoundError,
     ChargingError,
     IdempotencyKeyReusedError,
     InvalidRequestError,
     TopupInProgressError,
 )
+from omnibus.charging_gateway.domain.left_behind import LeftBehindAccount, left_behind_id
 from omnibus.charging_gateway.domain.proxy import ProxyCall
 
 ALL_EVENTS = (
@@ -29,17 +31,21 @@ ALL_EVENTS = (
     OcsAccount.BalanceSignalled,
     OcsAccount.UsageRecorded,
     ProxyCall.Made,
+    LeftBehindAccount.Found,
 )
 
 __all__ = [
     "ALL_EVENTS",
     "AccountNotFoundError",
     "AccountRemovedError",
+    "ActionPlanNotFoundError",
     "ChargingError",
     "IdempotencyKeyReusedError",
     "InvalidRequestError",
+    "LeftBehindAccount",
     "OcsAccount",
     "ProxyCall",
     "TopupInProgressError",
     "account_uuid",
+    "left_behind_id",
 ]

@@ -86,9 +86,15 @@ class OcsAccount(Aggregate):
         next_exec_time: str | None
 
     class ActionPlanDetached(Aggregate.Event):
+        class_version = 2
         service_uuid: str
         action_plan_id: str
         by_user: str | None
+        service_id: int | None  # v2: the CRM service, when the gateway knows it (charging.md §8)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["service_id"] = None
 
     class ActionPlanExecuted(Aggregate.Event):
         service_uuid: str
@@ -112,6 +118,7 @@ class OcsAccount(Aggregate):
         service_uuid: str
 
     class BalanceSignalled(Aggregate.Event):
+        class_version = 2
         service_uuid: str
         kind: str  # low | depleted | expired
         signal_key: str
@@ -121,6 +128,11 @@ class OcsAccount(Aggregate):
         threshold: float | None
         expiry: str | None
         source: str  # callback | reconciler
+        service_id: int | None  # v2: the CRM service, for notifications (charging.md §8, §9)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["service_id"] = None
 
     class UsageRecorded(Aggregate.Event):
         service_uuid: str
@@ -283,14 +295,18 @@ class OcsAccount(Aggregate):
     ) -> None:
         self.plans[action_plan_id] = {"actions_id": actions_id, "next_exec_time": next_exec_time}
 
-    def detach_plan(self, plan_id: str, by_user: str | None) -> bool:
+    def detach_plan(self, plan_id: str, by_user: str | None, service_id: int | None = None) -> bool:
         if plan_id not in self.plans:
             return False
-        self._plan_detached(service_uuid=self.service_uuid, action_plan_id=plan_id, by_user=by_user)
+        self._plan_detached(
+            service_uuid=self.service_uuid, action_plan_id=plan_id, by_user=by_user, service_id=service_id
+        )
         return True
 
     @event(ActionPlanDetached)
-    def _plan_detached(self, service_uuid: str, action_plan_id: str, by_user: str | None) -> None:
+    def _plan_detached(
+        self, service_uuid: str, action_plan_id: str, by_user: str | None, service_id: int | None
+    ) -> None:
         self.plans.pop(action_plan_id, None)
 
     def observe_plan(self, plan_id: str, actions_id: str, next_exec_time: str | None, now: datetime) -> bool:
@@ -363,13 +379,13 @@ class OcsAccount(Aggregate):
 
     # ----- facts learnt from CGRateS ----------------------------------------------------------------------
 
-    def signal(self, signal: dict[str, Any], source: str) -> bool:
+    def signal(self, signal: dict[str, Any], source: str, service_id: int | None = None) -> bool:
         """Record a balance signal once per ``signal_key`` (a callback and a poll of the same firing agree)."""
         if signal["kind"] not in SIGNAL_KINDS:
             raise InvalidRequestError(f"unknown balance signal {signal['kind']!r}")
         if signal["signal_key"] in self.signals:
             return False
-        self._signalled(service_uuid=self.service_uuid, source=source, **signal)
+        self._signalled(service_uuid=self.service_uuid, source=source, service_id=service_id, **signal)
         return True
 
     @event(BalanceSignalled)
@@ -384,6 +400,7 @@ class OcsAccount(Aggregate):
         threshold: float | None,
         expiry: str | None,
         source: str,
+        service_id: int | None,
     ) -> None:
         self.signals[signal_key] = True
 

@@ -20,6 +20,14 @@ class AccountNotFoundError(ChargingError):
         super().__init__(f"No OCS account for service {service_uuid}")
 
 
+class ActionPlanNotFoundError(ChargingError):
+    http_status = 404
+    code = "action_plan_not_found"
+
+    def __init__(self, plan_id: str) -> None:
+        super().__init__(f"No ActionPlan matches {plan_id}")
+
+
 class AccountRemovedError(ChargingError):
     http_status = 409
     code = "ocs_account_removed"

@@ -3,7 +3,7 @@
 from functools import singledispatch
 from typing import Any
 
-from omnibus.charging_gateway.domain import ALL_EVENTS, OcsAccount, ProxyCall
+from omnibus.charging_gateway.domain import ALL_EVENTS, LeftBehindAccount, OcsAccount, ProxyCall
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import charging as c
 from omnibus.platform.eventstore import topics_of
@@ -97,7 +97,9 @@ def _(e: OcsAccount.ActionPlanAttached) -> IntegrationEvent:
 
 @to_integration.register
 def _(e: OcsAccount.ActionPlanDetached) -> IntegrationEvent:
-    return c.ActionPlanRemoved(service_uuid=e.service_uuid, action_plan_id=e.action_plan_id, by_user=e.by_user)
+    return c.ActionPlanRemoved(
+        service_uuid=e.service_uuid, service_id=e.service_id, action_plan_id=e.action_plan_id, by_user=e.by_user
+    )
 
 
 @to_integration.register
@@ -115,6 +117,7 @@ def _(e: OcsAccount.ActionPlanExecuted) -> IntegrationEvent:
 def _(e: OcsAccount.BalanceSignalled) -> IntegrationEvent:
     common: dict[str, Any] = {
         "service_uuid": e.service_uuid,
+        "service_id": e.service_id,
         "balance_type": e.balance_type,
         "balance_id": e.balance_id,
         "signal_key": e.signal_key,
@@ -137,6 +140,17 @@ def _(e: OcsAccount.UsageRecorded) -> IntegrationEvent:
         destination=e.destination,
         category=e.category,
         answer_time=e.answer_time,
+    )
+
+
+@to_integration.register
+def _(e: LeftBehindAccount.Found) -> IntegrationEvent:
+    return c.OcsAccountLeftBehind(
+        service_uuid=e.service_uuid,
+        service_id=e.service_id,
+        tenant=e.tenant,
+        action_plan_ids=list(e.action_plan_ids),
+        balance_types=list(e.balance_types),
     )
 
 

@@ -6,9 +6,13 @@
 - ``ocs_usage_endpoints``: source IP / IMSI -> service, the default ``/oam/usage`` resolver (D85).
 - ``ocs_services``: customers' services (from their events): whose a ``service_uuid`` is, and whether its usage
   is shown in self-care, so an own-scoped caller sees only their own balances.
+- ``ocs_service_labels``: each service's name and status, for the ``/oam/usage`` answer.
+- ``ocs_products``: catalog's product names and prices, for the ActionPlans of service views (§10).
+- ``ocs_inventory_templates`` / ``ocs_inventory_addresses``: catalog's inventory as ``/oam/usage`` needs it (D85):
+  which slot of a type holds an IMSI or an IP address, and those values per item with the service it is assigned to.
 """
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -48,4 +52,38 @@ ocs_services = Table(
     Column("service_uuid", String(64), nullable=False, unique=True),
     Column("customer_id", BigInteger, nullable=False, index=True),
     Column("usage_visible_to_customer", Boolean, nullable=False),
+)
+
+ocs_service_labels = Table(
+    "ocs_service_labels",
+    metadata,
+    Column("service_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("service_name", String(255)),
+    Column("service_status", String(40)),
+)
+
+ocs_inventory_templates = Table(
+    "ocs_inventory_templates",
+    metadata,
+    Column("inventory_template_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("imsi_slot", Integer),
+    Column("ip_slot", Integer),
+)
+
+ocs_inventory_addresses = Table(
+    "ocs_inventory_addresses",
+    metadata,
+    Column("inventory_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("inventory_template_id", BigInteger, nullable=False),
+    Column("imsi", String(20), index=True),
+    Column("ip_address", String(64), index=True),
+    Column("service_id", BigInteger, index=True),
+)
+
+ocs_products = Table(
+    "ocs_products",
+    metadata,
+    Column("product_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("product_name", String(255), nullable=False),
+    Column("retail_cost", String(32), nullable=False),  # decimal string, as catalog publishes it
 )
