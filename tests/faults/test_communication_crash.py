@@ -16,7 +16,7 @@ from omnibus.platform.channels.mailjet_standin import MailjetStandIn
 from omnibus.platform.channels.smsc_standin import SmscStandIn
 from omnibus.testing import eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.long]
 
 TEMPLATES = {
     "api_crmCommunicationCustomerWelcome": 5977509,
