@@ -371,3 +371,53 @@ def _communication_entries(api, customer_id: int) -> list[dict[str, Any]]:
     data = api.get(f"/crm/activity/customer_id/{customer_id}", params={"filters": filters}).json()["data"]
     assert len(data) == 2
     return data
+
+
+def test_with_mailjet_configured_the_documented_templates_must_be_too(tmp_path, a_contact):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from omnibus.customers.main import build
+    from omnibus.platform.auth.authenticator import Authenticator
+    from omnibus.platform.crm_config import ConfigError, parse_crm_config
+    from omnibus.platform.messaging.memory import InMemoryBus
+    from omnibus.platform.service import Infrastructure
+    from omnibus.platform.settings import ServiceSettings
+
+    config = parse_crm_config({"mailjet": {"api_key": "key", "api_secret": "secret"}})
+    infra = Infrastructure(
+        InMemoryBus(), Authenticator(config=config, public_key=Ed25519PrivateKey.generate().public_key())
+    )
+
+    with pytest.raises(ConfigError, match="api_crmCommunicationCustomerWelcome.*api_crmCommunicationsBalanceLow"):
+        build(ServiceSettings(database_url=f"sqlite:///{tmp_path}").for_service("customers"), infra)
+
+
+def test_configured_template_blocks_and_sms_texts_are_the_ones_used(api_with_config, a_contact):
+    extra = {
+        "api_crmCommunicationCustomerWelcome": {
+            "from_email": "hello@acme.example",
+            "from_name": "Acme",
+            "template_id": 42,
+            "subject": "Hi",
+        },  # fmt: skip
+        "smsc": {
+            "source_msisdn": "AcmeTel",
+            "messages": {"api_crmCommunicationsBalanceDepleted": "Empty: {{ var:topup_url }}"},
+        },
+    }
+    with api_with_config(extra) as api:
+        customer = api.new_customer(contact=a_contact())
+        service = api.new_service(customer["customer_id"])
+        api.deliver(ch.BalanceDepleted(service_uuid=service["service_uuid"], balance_type="*data", signal_key="k",
+                                       source="callback"))  # fmt: skip
+
+        sms = eventually(lambda: api.smsc.sent_to("447700900123")[0])
+        welcome = eventually(lambda: api.mailjet.sent_to("john@acme.example")[0])
+
+    assert (welcome["TemplateID"], welcome["Subject"], welcome["From"]) == (42, "Hi", {"Email": "hello@acme.example",
+                                                                                      "Name": "Acme"})  # fmt: skip
+    assert (
+        sms["source_msisdn"] == "AcmeTel"
+        and sms["message_body"].startswith("Empty: http")
+        and "topup" in sms["message_body"]
+    )

@@ -43,7 +43,7 @@ from omnibus.customers.projections.service_owners import ServiceOwnersProjection
 from omnibus.customers.readmodel.tables import metadata
 from omnibus.customers.settings import CommunicationSettings
 from omnibus.platform.channels.connect import Channels, connect_channels
-from omnibus.platform.channels.mailjet import Template, templates_from_config
+from omnibus.platform.channels.mailjet import Template, mailjet_credentials, templates_from_config
 from omnibus.platform.crm_config import ConfigError
 from omnibus.platform.eventstore import eventstore_env
 from omnibus.platform.projections import ProjectionTimeout
@@ -81,10 +81,11 @@ class CustomersRuntime(ServiceRuntime):
 def build(settings: ServiceSettings, infra: Infrastructure) -> ServiceRuntime:
     raw = infra.authenticator.config.raw
     comms = CommunicationSettings()
+    notices = Notices(_templates(raw, on_standin=mailjet_credentials(raw) is None), _sms_texts(raw))
     channels = connect_channels(raw, settings, timeout=comms.provider_timeout)
     app = CustomersApp(
         env=eventstore_env(settings, CustomersApp.name),
-        notices=Notices(_templates(raw, on_standin=channels.mailjet_standin is not None), _sms_texts(raw)),
+        notices=notices,
         links=_links(raw, settings),
         reminder_days=_section(raw, "notifications").get("service_expiry_reminder_days", (7, 3, 1)),
     )
