@@ -18,6 +18,7 @@ run: $(VENV)  ## all services in one process: SQLite under var/, in-process bus,
 run-local: $(VENV)  ## the same services on the local PostgreSQL and RabbitMQ (one database per service)
 	OMNIBUS_DATABASE_URL=$${OMNIBUS_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/omnibus_{service}} \
 	OMNIBUS_AMQP_URL=$${OMNIBUS_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/} \
+	OMNIBUS_OUTBOX_DIR=$${OMNIBUS_OUTBOX_DIR:-var} \
 	$(UV) run omnibus run --processes
 
 test: $(VENV)  ## every test layer (PostgreSQL/RabbitMQ tests skip without them unless OMNIBUS_REQUIRE_INFRA=1)

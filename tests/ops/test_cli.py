@@ -81,6 +81,28 @@ def test_projections_rebuild_names_the_known_projections_on_a_typo(store) -> Non
 
 
 @pytest.mark.integration
+def test_projections_reset_empties_a_bus_projection_and_says_what_to_replay(store, capsys) -> None:
+    from omnibus.customers.readmodel.tables import inventory_search_items
+    from omnibus.platform.readmodels import consumer_inbox
+
+    _, (runtime,) = build_services(store, ["customers"])
+    with runtime.engine.begin() as conn:
+        conn.execute(inventory_search_items.insert(), [{"item_type": "inventory", "item_id": 1, "name": "8944",
+                                                        "search_text": "8944", "fields": {}}])  # fmt: skip
+        conn.execute(consumer_inbox.insert(), [{"consumer": "customers:inventory_search", "source": "catalog",
+                                                "position": 1}, {"consumer": "customers:activity_feed",
+                                                "source": "catalog", "position": 1}])  # fmt: skip
+
+    assert main(["projections", "reset", "customers", "inventory_search"]) == 0
+
+    with runtime.engine.connect() as conn:
+        assert conn.execute(select(inventory_search_items)).first() is None
+        assert [r.consumer for r in conn.execute(select(consumer_inbox))] == ["customers:activity_feed"]
+    assert "omnibus events replay <service of catalog> --queue customers.from.catalog" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="activity_feed"):
+        main(["projections", "reset", "customers", "activity_log"])  # a projection of its own events: rebuild it
+
+
 def test_events_replay_republishes_a_position_range_to_one_queue(store, fresh_vhost, monkeypatch, capsys) -> None:
     monkeypatch.setenv("OMNIBUS_AMQP_URL", fresh_vhost)
 

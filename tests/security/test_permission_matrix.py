@@ -378,3 +378,46 @@ def test_forged_expired_or_missing_credentials_are_401_everywhere(system: System
     statuses = {str(e): system.call(e, headers).status_code for e in _protected(system)}
 
     assert {e: s for e, s in statuses.items() if s != 401} == {}
+
+
+# What the customers context's communication, preference and activity endpoints need (permissions.md §2: the CRUD
+# sets ``communication`` and ``customer_activity``; preferences are the customer's own data, §2.9 / D34).
+CUSTOMER_COMMUNICATIONS = {
+    ("GET", "/crm/communication/customer_id/{customer_id}"): ("view_communication", "view_own_communication"),
+    ("GET", "/crm/communication/communication_id/{communication_id}"): (
+        "view_communication",
+        "view_own_communication",
+    ),
+    ("PUT", "/crm/communication/"): ("create_communication", None),
+    ("POST", "/crm/communication/"): ("create_communication", None),
+    ("POST", "/crm/communication/communication_id/{communication_id}/retry"): ("create_communication", None),
+    ("POST", "/crm/service/expiring/remind"): ("create_communication", None),
+    ("GET", "/crm/customer/customer_id/{customer_id}/notification_preferences"): ("view_customer", "view_own_customer"),
+    ("PATCH", "/crm/customer/customer_id/{customer_id}/notification_preferences"): (
+        "update_customer",
+        "update_own_customer",
+    ),
+    ("GET", "/crm/activity/customer_id/{customer_id}"): ("view_customer_activity", "view_own_customer_activity"),
+    ("PUT", "/crm/activity/"): ("create_customer_activity", None),
+}
+
+
+def test_communication_and_activity_endpoints_need_their_permissions(system: System) -> None:
+    found = {(e.method, e.path): e.needs for e in system.endpoints if (e.method, e.path) in CUSTOMER_COMMUNICATIONS}
+
+    assert {k: (v.permission, v.own) for k, v in found.items() if isinstance(v, Requirement)} == CUSTOMER_COMMUNICATIONS
+
+
+def test_a_self_care_user_sets_its_own_notification_preferences_only(system: System) -> None:
+    path = f"/crm/customer/customer_id/{system.victim_ids['customer_id']}/notification_preferences"
+    own = {"Authorization": f"Bearer {system.tokens['Customer']}"}
+    intruder = {"Authorization": f"Bearer {system.tokens['other customer']}"}
+    support = {"Authorization": f"Bearer {system.tokens['Support']}"}
+
+    changed = system.client.patch(path, json={"balance_alerts": False}, headers=own)
+    refused = system.client.patch(path, json={"balance_alerts": True}, headers=intruder)
+    staff_view = system.client.get(path, headers=support)
+
+    assert changed.status_code == 200 and changed.json()["balance_alerts"] is False
+    assert refused.status_code == 404 and system.client.get(path, headers=intruder).status_code == 404
+    assert staff_view.status_code == 200 and staff_view.json()["balance_alerts"] is False

@@ -150,6 +150,20 @@ MINIMAL = {
         "issuer": "provisioning",
         "outcome": "completed",
     },
+    c.ServiceExpiringDetected: {
+        "service_id": 9,
+        "customer_id": 1,
+        "service_uuid": "Mobile_1",
+        "expiry": "2026-01-08T00:00:00Z",
+        "threshold_days": 7,
+    },
+    c.NotificationPreferencesChanged: {
+        "customer_id": 1,
+        "preferences": {"email_enabled": True, "sms_enabled": False, "balance_alerts": True, "expiry_reminders": True},
+    },
+    c.CommunicationRequested: {"communication_id": 3, "customer_id": 1, "channel": "email", "to": "jo@acme.example"},
+    c.CommunicationSent: {"communication_id": 3, "customer_id": 1, "channel": "sms", "attempt": 1},
+    c.CommunicationFailed: {"communication_id": 3, "customer_id": 1, "channel": "sms", "attempt": 2, "error": "x"},
 }
 
 

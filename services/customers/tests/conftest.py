@@ -12,7 +12,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,11 +24,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from omnibus.contracts import Actor, Envelope, IntegrationEvent
+from omnibus.contracts import billing as b
+from omnibus.contracts import charging as ch
 from omnibus.customers.application import CustomersApp
-from omnibus.customers.main import build
+from omnibus.customers.main import CustomersRuntime, build
 from omnibus.platform.auth.authenticator import Authenticator
+from omnibus.platform.channels.mailjet_standin import MailjetStandIn
+from omnibus.platform.channels.smsc_standin import SmscStandIn
 from omnibus.platform.crm_config import parse_crm_config
-from omnibus.platform.messaging.bus import OutgoingMessage
+from omnibus.platform.messaging.bus import Bus, OutgoingMessage
 from omnibus.platform.messaging.memory import InMemoryBus
 from omnibus.platform.runtime import Dispatcher, embedded_app
 from omnibus.platform.service import Infrastructure, ServiceRuntime
@@ -58,10 +65,55 @@ class Api:
 
     client: TestClient
     asgi: Dispatcher
-    bus: InMemoryBus
+    bus: Bus
     signing_key: Ed25519PrivateKey
     app: CustomersApp
     runtime: ServiceRuntime
+    positions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mailjet(self) -> MailjetStandIn:
+        """The Mailjet stand-in the service sends its e-mails to."""
+        assert isinstance(self.runtime, CustomersRuntime) and self.runtime.channels.mailjet_standin is not None
+        return self.runtime.channels.mailjet_standin
+
+    @property
+    def smsc(self) -> SmscStandIn:
+        assert isinstance(self.runtime, CustomersRuntime) and self.runtime.channels.smsc_standin is not None
+        return self.runtime.channels.smsc_standin
+
+    def deliver(self, payload: IntegrationEvent, actor: Actor | None = None) -> OutgoingMessage:
+        """Publish another context's event with its envelope (the source's next position), as its relay would."""
+        message = self.message(payload, actor)
+        self.publish(message)
+        return message
+
+    def message(self, payload: IntegrationEvent, actor: Actor | None = None) -> OutgoingMessage:
+        """Another context's event as its relay would publish it (the source's next position)."""
+        source = payload.context
+        self.positions[source] = self.positions.get(source, 0) + 1
+        envelope = Envelope(
+            event_id=uuid.uuid4(),
+            event_type=payload.event_type(),
+            event_version=payload.version,
+            source=source,
+            position=self.positions[source],
+            aggregate_type=payload.aggregate_type,
+            aggregate_id=uuid.uuid4(),
+            aggregate_version=1,
+            occurred_at=datetime.now(UTC),
+            actor=actor or Actor(user_id=3, auth_method="jwt"),
+        )
+        return OutgoingMessage(
+            routing_key=payload.routing_key(),
+            body=payload.model_dump_json().encode(),
+            message_id=str(envelope.event_id),
+            headers=envelope.to_headers(),
+        )
+
+    def publish(self, *messages: OutgoingMessage) -> None:
+        """Publish messages as they are (a redelivery or a re-publish when they were sent before)."""
+        self.client.portal.call(self.bus.publish, list(messages))  # type: ignore[union-attr]
 
     def token(self, *permissions: str, sub: str = str(USER_ID), customer_id: int | None = None) -> str:
         claims: dict[str, Any] = {
@@ -131,14 +183,16 @@ class Api:
         return TestClient(self.asgi, client=(host, 40000), raise_server_exceptions=False)
 
     def published(self, routing_key: str | None = None) -> list[OutgoingMessage]:
+        assert isinstance(self.bus, InMemoryBus)
         return [m for m in self.bus.published if routing_key is None or m.routing_key == routing_key]
 
     def all_published(self) -> list[OutgoingMessage]:
         """Every event recorded so far, once the relay has gone past them all (private events are not published)."""
         recorded = self.app.max_notification_id()
         relay = self.runtime.relay
-        assert relay is not None
-        return eventually(lambda: _published_up_to(self.bus, relay.position, recorded))
+        assert relay is not None and isinstance(self.bus, InMemoryBus)
+        bus = self.bus
+        return eventually(lambda: _published_up_to(bus, relay.position, recorded))
 
 
 def _published_up_to(bus: InMemoryBus, relayed: int, recorded: int) -> list[OutgoingMessage]:
@@ -206,13 +260,22 @@ def service_body(**overrides: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def running_api(database_url: str, crm_config: dict[str, Any] | None = None) -> Iterator[Api]:
+def running_api(
+    database_url: str, crm_config: dict[str, Any] | None = None, amqp_url: str | None = None
+) -> Iterator[Api]:
+    """The service behind the embedded dispatcher, on the in-process bus (or on RabbitMQ at ``amqp_url``)."""
     key = Ed25519PrivateKey.generate()
     config = parse_crm_config(CRM_CONFIG if crm_config is None else crm_config)
-    infra = Infrastructure(InMemoryBus(), Authenticator(config=config, public_key=key.public_key()))
+    if amqp_url is None:
+        bus: Bus = InMemoryBus()
+    else:
+        from omnibus.platform.messaging.rabbitmq import RabbitMQBus
+
+        bus = RabbitMQBus(amqp_url, connection_name="customers-tests")
+    infra = Infrastructure(bus, Authenticator(config=config, public_key=key.public_key()))
     runtime = build(ServiceSettings(database_url=database_url).for_service("customers"), infra)
     asgi = Dispatcher(embedded_app(infra, [runtime]))
-    assert isinstance(infra.bus, InMemoryBus) and isinstance(runtime.app, CustomersApp)
+    assert isinstance(runtime.app, CustomersApp)
     try:
         # Domain errors (404, 400) are answered by the catch-all handler, which Starlette re-raises after the
         # response is sent; look at the responses, not at the re-raised exceptions.
@@ -227,6 +290,13 @@ def running_api(database_url: str, crm_config: dict[str, Any] | None = None) -> 
 def api(tmp_path: Path) -> Iterator[Api]:
     """The service on the embedded store: SQLite event store and read model in a per-test folder."""
     with running_api(f"sqlite:///{tmp_path}") as running:
+        yield running
+
+
+@pytest.fixture
+def api_on_rabbitmq(fresh_database: str, fresh_vhost: str) -> Iterator[Api]:
+    """The service on a fresh PostgreSQL database and a fresh RabbitMQ virtual host (``integration``)."""
+    with running_api(fresh_database, amqp_url=fresh_vhost) as running:
         yield running
 
 
@@ -266,3 +336,46 @@ def a_service() -> Callable[..., dict[str, Any]]:
 def a_site() -> Callable[..., dict[str, Any]]:
     """Builder of a site body (add ``customer_id`` for ``PUT /crm/site/``)."""
     return site_body
+
+
+def invoice_generated(customer_id: int, invoice_id: int = 77) -> b.InvoiceGenerated:
+    return b.InvoiceGenerated(
+        invoice_id=invoice_id,
+        customer_id=customer_id,
+        invoice_number=f"INV-{invoice_id}",
+        title="January 2026",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 1, 31),
+        due_date=date(2026, 2, 15),
+        transaction_ids=[1, 2],
+        retail_cost=Decimal("40.00"),
+        total_tax=Decimal("4.00"),
+        total=Decimal("44.00"),
+        currency="gbp",
+        created=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+
+
+def balance_low(service: dict[str, Any]) -> ch.BalanceLow:
+    return ch.BalanceLow(
+        service_uuid=service["service_uuid"],
+        service_id=service["service_id"],
+        balance_type="*data",
+        balance_id="DATA_10GB",
+        signal_key=f"trigger-1@{service['service_uuid']}",
+        source="callback",
+        current_balance=2 * 1024**3,
+        threshold=2 * 1024**3,
+    )
+
+
+@pytest.fixture
+def an_invoice() -> Callable[..., b.InvoiceGenerated]:
+    """Builder of billing's InvoiceGenerated: ``an_invoice(customer_id, invoice_id=77)``."""
+    return invoice_generated
+
+
+@pytest.fixture
+def a_low_balance() -> Callable[[dict[str, Any]], ch.BalanceLow]:
+    """Builder of charging's BalanceLow for a service (as ``PUT /crm/service/`` answered it)."""
+    return balance_low

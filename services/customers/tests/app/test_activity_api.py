@@ -24,7 +24,8 @@ def test_each_change_to_a_customer_is_logged_newest_first_with_the_actor(api_on_
     api_on_each_store.patch(f"/crm/service/{service['service_id']}", json={"service_status": "Suspended"})
     api_on_each_store.put("/crm/tag/", json={"customer_id": customer_id, "tag_text": "VIP", "tag_hex_color": "FFD700"})
 
-    body = log_of(api_on_each_store, customer_id)
+    records = json.dumps({"entity_type": ["customer", "contact", "service", "tag"]})  # not the welcome e-mail
+    body = log_of(api_on_each_store, customer_id, filters=records)
 
     actions = [(e["entity_type"], e["action"]) for e in body["data"]]
     assert actions == [
@@ -136,7 +137,8 @@ def test_self_care_users_see_only_their_own_log(api):
 
 
 def test_rebuilding_the_activity_log_from_zero_gives_the_same_entries(api_on_each_store, a_contact, a_site):
-    customer = api_on_each_store.new_customer(contact=a_contact(), site=a_site())
+    quiet = a_contact(contact_email=None)  # no welcome e-mail, whose sending would race with the rebuild
+    customer = api_on_each_store.new_customer(contact=quiet, site=a_site())
     service = api_on_each_store.new_service(customer["customer_id"])
     api_on_each_store.patch(f"/crm/service/{service['service_id']}", json={"service_deactivate_date": "2030-01-01"})
     api_on_each_store.delete(f"/crm/service/service_id/{service['service_id']}")

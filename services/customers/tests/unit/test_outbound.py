@@ -1,12 +1,12 @@
 """Domain events -> public contracts (customers.md §8): each event maps to its contract with the right fields."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from omnibus.contracts import customers as contracts
-from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Note, Service, Site, Tag
+from omnibus.customers.domain import ALL_EVENTS, Attribute, Communication, Contact, Customer, Note, Service, Site, Tag
 from omnibus.customers.domain.service import with_defaults
 from omnibus.customers.integration.outbound import OUTBOUND, to_integration
 from omnibus.platform.eventstore import aggregate_uuid, topics_of
@@ -230,8 +230,17 @@ def test_every_published_contract_is_reachable_from_a_domain_event():
     tag.update({"tag_text": "Paid"})
     tag.remove()
     note = Note(customer_id=12, note="Called about the invoice")
+    customer.change_notification_preferences({"sms_enabled": False})
+    expiring = a_service(service_deactivate_date=START)
+    expiring.detect_expiring(START - timedelta(days=2), (7, 3, 1))
+    sent, failed = a_communication(1), a_communication(2)
+    sent.record_sent(sent.start_attempt(), "288230376151711001")
+    failed.record_failure(failed.start_attempt(), "Mailjet refused the message", None)
 
     events = [
+        *expiring.collect_events(),
+        *sent.collect_events(),
+        *failed.collect_events(),
         *note.collect_events(),
         *customer.collect_events(),
         *contact.collect_events(),
@@ -241,8 +250,47 @@ def test_every_published_contract_is_reachable_from_a_domain_event():
         *tag.collect_events(),
     ]
 
+    published = [to_integration(e) for e in events]
     # the reply to provisioning's commands comes from the platform's command inbox (Outbound.replies)
-    assert {type(to_integration(e)) for e in events} | {contracts.CustomersCommandReplied} == set(contracts.PUBLISHED)
+    assert {type(p) for p in published if p is not None} | {contracts.CustomersCommandReplied} == set(
+        contracts.PUBLISHED
+    )
+
+
+def a_communication(communication_id: int) -> Communication:
+    return Communication(
+        id=aggregate_uuid("communication", communication_id),
+        communication_id=communication_id,
+        customer_id=12,
+        channel="email",
+        template_key="api_crmCommunicationCustomerWelcome",
+        template_id=5977509,
+        from_email="support@yourcompany.com",
+        from_name="Support",
+        to="john@acme.example",
+        to_name="John Smith",
+        subject="Welcome",
+        variables={"customer_name": "Acme"},
+        message=None,
+        related={},
+        trigger={"event_type": "customers.CustomerCreated", "event_id": "e-1"},
+        custom_id="omnibus-test",
+    )
+
+
+def test_a_communication_is_published_when_requested_sent_or_given_up_but_not_per_attempt():
+    communication = a_communication(5)
+    attempt = communication.start_attempt()
+    communication.record_failure(attempt, "Mailjet answered 503", START)
+    communication.record_sent(communication.start_attempt(), "42")
+
+    payloads = [to_integration(e) for e in communication.collect_events()]
+
+    published = [p for p in payloads if p is not None]
+    assert [type(p) for p in published] == [contracts.CommunicationRequested, contracts.CommunicationSent]
+    assert published[0].trigger_event_id == "e-1" and published[0].to == "john@acme.example"
+    assert (published[1].attempt, published[1].provider_message_id, published[1].channel) == (2, "42", "email")
+    assert "customer_name" not in published[0].model_dump_json()  # the variables stay in customers
 
 
 def a_service(**fields: Any) -> Service:

@@ -8,6 +8,7 @@ from eventsourcing.utils import get_topic
 
 from omnibus.contracts import Actor
 from omnibus.customers.application import CustomersApp
+from omnibus.customers.application.notices import EXAMPLE_TEMPLATES, ContactInfo, Notices
 from omnibus.customers.domain import ALL_EVENTS
 from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.eventstore import eventstore_env
@@ -43,7 +44,8 @@ CUSTOMER = {
 
 
 def test_every_stored_event_version_still_loads() -> None:
-    app = CustomersApp(env=eventstore_env(ServiceSettings(database_url="memory://").for_service("customers"), "c"))
+    env = eventstore_env(ServiceSettings(database_url="memory://").for_service("customers"), "c")
+    app = CustomersApp(env=env, notices=Notices(EXAMPLE_TEMPLATES))
     actor = Actor(user_id=7, auth_method="jwt", client_ip="192.0.2.1")
     with command_context(CommandContext(actor=actor, correlation_id="sample", causation_id="sample")):
         customer, [contact], [site] = app.create_customer(
@@ -68,7 +70,26 @@ def test_every_stored_event_version_still_loads() -> None:
         app.update_tag(tag.tag_id, {"tag_text": "VIP customer"})
         app.remove_tag(tag.tag_id)
         app.add_note(customer.customer_id, "Called about the invoice")
+        _communicate(app, customer.customer_id)
     recorded = app.store.select_notifications(1, 1000)
 
     assert {n.topic for n in recorded} >= {get_topic(cls) for cls in ALL_EVENTS}, "the scenario misses an event"
     assert check_stored_events(app.mapper, SAMPLES, recorded) == []
+
+
+def _communicate(app: CustomersApp, customer_id: int) -> None:
+    """Preferences, an expiry reminder, and a welcome e-mail that fails, is retried, given up, then sent."""
+    app.change_notification_preferences(customer_id, {"sms_enabled": False})
+    expiring = app.create_service(
+        customer_id,
+        "Active",
+        {**SERVICE, "service_uuid": "sample-0002", "service_deactivate_date": datetime(2026, 1, 5, tzinfo=UTC)},
+    )
+    contacts = [ContactInfo(1, "Jo", "jo@sample.example", None, ("primary",))]
+    app.detect_service_expiring(expiring.service_id, datetime(2026, 1, 3, tzinfo=UTC), contacts)
+    welcome = 1  # the customer's welcome, requested with it
+    attempt = app.start_attempt(welcome)
+    app.record_failure(welcome, attempt, "Mailjet answered 503", datetime(2026, 1, 1, tzinfo=UTC))
+    app.record_failure(welcome, app.start_attempt(welcome), "Mailjet refused the message", None)
+    app.retry_communication(welcome)
+    app.record_sent(welcome, app.start_attempt(welcome), "288230376151711001")

@@ -4,6 +4,8 @@ import json
 
 from omnibus.identity import mail
 from omnibus.identity.mail import LocalOutbox, MailjetMailer, mailjet_message, read_outbox, templates_from_config
+from omnibus.platform.channels.mailjet import MailjetCredentials
+from omnibus.platform.channels.mailjet_standin import MailjetStandIn
 
 CONFIG = {
     "mailjet": {
@@ -42,10 +44,35 @@ def test_a_mailjet_message_uses_the_template_and_its_variables():
     }
 
 
-def test_the_mailjet_adapter_talks_to_the_send_api_v3_1():
-    mailer = MailjetMailer("key", "secret", templates_from_config(CONFIG))
+def test_the_mailjet_adapter_sends_through_the_send_api_v3_1():
+    standin = MailjetStandIn().start()
+    try:
+        mailer = MailjetMailer(standin.credentials, templates_from_config(CONFIG))
 
-    assert mailer.client.config.version == "v3.1" and mailer.client.config.api_url == "https://api.mailjet.com/"
+        mailer.send(mail.PASSWORD_RESET, "u@example.com", {"reset_url": "https://x/reset-password/t"})
+
+        (sent,) = standin.sent_to("u@example.com")
+        assert sent["TemplateID"] == 6735666 and sent["Variables"] == {"reset_url": "https://x/reset-password/t"}
+    finally:
+        standin.stop()
+
+
+def test_a_mailjet_failure_does_not_fail_the_users_operation(caplog):
+    standin = MailjetStandIn().start()
+    try:
+        standin.fail_next(1, status=503)
+
+        MailjetMailer(standin.credentials, templates_from_config(CONFIG)).send(mail.WELCOME, "u@example.com", {})
+
+        assert standin.messages == [] and "failed" in caplog.text
+    finally:
+        standin.stop()
+
+
+def test_by_default_mailjet_is_the_real_one_and_the_keys_stay_out_of_sight():
+    mailer = MailjetMailer(MailjetCredentials("key-123", "secret-456"), templates_from_config(CONFIG))
+
+    assert mailer.client.api_url == "https://api.mailjet.com/" and "secret-456" not in repr(mailer.client)
 
 
 def test_the_local_stand_in_records_each_message_with_its_mailjet_body(tmp_path):

@@ -7,7 +7,7 @@ ids. A subscriber never has to call back.
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, field_serializer
 
@@ -320,6 +320,67 @@ class ActivityNoteAdded(_CustomersEvent):
     by: int | str | None = Field(default=None, description="Acting user id or API key")
 
 
+class ServiceExpiringDetected(_ServiceEvent):
+    """An Active service expires within a reminder threshold (D98: 7, 3, 1 days); recorded once per expiry date and
+    threshold, with the customer's reminders."""
+
+    name: ClassVar[str] = "ServiceExpiringDetected"
+    service_uuid: str = Field(description="OCS account id")
+    expiry: datetime = Field(description="service_deactivate_date (UTC)")
+    threshold_days: int = Field(description="The reminder threshold reached, in days")
+
+
+class NotificationPreferencesChanged(_CustomersEvent):
+    """The customer's notification preferences changed (customers.md §2.9)."""
+
+    name: ClassVar[str] = "NotificationPreferencesChanged"
+    aggregate_type: ClassVar[str] = "Customer"
+
+    customer_id: int = Field(description="Customer id")
+    preferences: dict[str, bool] = Field(
+        description="All preferences after the change: email_enabled, sms_enabled, balance_alerts, expiry_reminders"
+    )
+
+
+CommunicationChannel = Literal["email", "sms"]
+
+
+class _CommunicationEvent(_CustomersEvent):
+    aggregate_type: ClassVar[str] = "Communication"
+
+    communication_id: int = Field(description="Communication id")
+    customer_id: int | None = Field(default=None, description="Customer written to")
+    channel: CommunicationChannel = Field(description="email or sms")
+
+
+class CommunicationRequested(_CommunicationEvent):
+    """A message to a customer was decided (before anything is sent); its variables stay in customers."""
+
+    name: ClassVar[str] = "CommunicationRequested"
+    template_key: str | None = Field(default=None, description="Template key, e.g. api_crmCommunicationCustomerWelcome")
+    template_id: int | None = Field(default=None, description="Mailjet template id (e-mail)")
+    to: str = Field(description="E-mail address or phone number")
+    subject: str | None = Field(default=None, description="E-mail subject")
+    related: dict[str, Any] = Field(default_factory=dict, description="Related records: invoice_id, service_id, ...")
+    trigger_event_id: str | None = Field(default=None, description="Id of the event that caused it, if one did")
+
+
+class CommunicationSent(_CommunicationEvent):
+    """The provider (Mailjet, the SMSC) accepted the message."""
+
+    name: ClassVar[str] = "CommunicationSent"
+    provider_message_id: str | None = Field(default=None, description="Mailjet MessageID or the SMSC's id")
+    attempt: int = Field(description="Attempt that succeeded, from 1")
+
+
+class CommunicationFailed(_CommunicationEvent):
+    """The message was given up: refused, out of retries, or of unknown outcome (an SMS is not sent twice)."""
+
+    name: ClassVar[str] = "CommunicationFailed"
+    error: str = Field(description="Why")
+    attempt: int = Field(description="Last attempt, from 1")
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CustomerCreated,
     CustomerUpdated,
@@ -344,6 +405,11 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     CustomerTagUpdated,
     CustomerTagRemoved,
     ActivityNoteAdded,
+    ServiceExpiringDetected,
+    NotificationPreferencesChanged,
+    CommunicationRequested,
+    CommunicationSent,
+    CommunicationFailed,
 )
 
 

@@ -6,10 +6,12 @@ omnibus token [--permissions ..]  mint an access token with the embedded mode's 
 omnibus events tail <service>     print a service's recorded events (filters; --follow)
 omnibus events replay <service> --queue Q [--from N] [--to N]   re-publish a stream to one queue
 omnibus projections rebuild <service> <projection>
+omnibus projections reset <service> <bus projection>   empty one fed by other services, to replay it from zero
 omnibus dlq list|show|redrive <queue> ...   inspect dead letters, repair a body, send them back
 omnibus contracts export <dir>    JSON Schema and AsyncAPI 3 of every published event
 omnibus gateway nginx [-o FILE]   the nginx gateway configuration, generated from the route table
 omnibus emulate <system> [...]    a local stand-in of an external system (e.g. `emulate cgrates --port 2080`)
+omnibus outbox [--channel email|sms] [--to ADDRESS]   what the local Mailjet and SMSC stand-ins received
 """
 
 import argparse
@@ -93,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
     rebuild.set_defaults(handler=_rebuild)
+    reset = projections.add_parser(
+        "reset", help="empty a projection fed by other services' events, then replay their streams to rebuild it"
+    )
+    reset.add_argument("service")
+    reset.add_argument("projection")
+    reset.set_defaults(handler=_reset)
 
     dlq = commands.add_parser("dlq", help="dead-letter tools").add_subparsers()
     dlq_list = dlq.add_parser("list", help="dead letters of a subscriber queue")
@@ -132,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     nginx.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
     nginx.set_defaults(handler=_gateway_nginx)
     _add_emulators(commands.add_parser("emulate", help="local stand-ins of external systems").add_subparsers())
+    outbox = commands.add_parser("outbox", help="e-mails and SMS the local Mailjet and SMSC stand-ins received")
+    outbox.add_argument("--channel", choices=("email", "sms"), default=None, help="only this channel")
+    outbox.add_argument("--to", default=None, help="only messages to this address or number")
+    outbox.add_argument("--last", type=int, default=20, help="how many of the latest (0 = all)")
+    outbox.set_defaults(handler=_outbox)
     return parser
 
 
@@ -145,6 +158,29 @@ def _add_emulators(emulate: Any) -> None:
         sub = emulate.add_parser(ep.name, help=getattr(command, "help", None))
         command.add_arguments(sub)
         sub.set_defaults(handler=command.run)
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from omnibus.platform.channels.connect import MAILJET_RECORD, SMSC_RECORD, outbox_dir
+    from omnibus.platform.channels.standin import read_record
+
+    folder = outbox_dir(ServiceSettings())
+    if folder is None:
+        raise SystemExit("the stand-ins keep what they receive on disk with an embedded store or OMNIBUS_OUTBOX_DIR")
+    found = []
+    if args.channel in (None, "email"):
+        for m in read_record(folder / MAILJET_RECORD):
+            if args.to is None or any(r.get("Email") == args.to for r in m.get("To", [])):
+                found.append({"channel": "email", **m})
+    if args.channel in (None, "sms"):
+        wanted = None if args.to is None else args.to.replace(" ", "").lstrip("+")
+        for m in read_record(folder / SMSC_RECORD):
+            if wanted is None or m.get("destinatination_msisdn") == wanted:
+                found.append({"channel": "sms", **m})
+    found.sort(key=lambda m: str(m.get("ArrivedAt") or m.get("received_at")))
+    for message in found[-args.last :] if args.last else found:
+        print(json.dumps(message))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -391,6 +427,22 @@ def _rebuild(args: argparse.Namespace) -> int:
     )
     elapsed = time.monotonic() - started
     print(f"\nrebuilt {projection.name} from {total} events in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f}/s)")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from omnibus.platform.consumers import reset_bus_projection
+
+    runtime = _one_service(args.service)
+    projection = next((p for p in runtime.parts.bus_projections if p.name == args.projection), None)
+    if projection is None:
+        names = [p.name for p in runtime.parts.bus_projections]
+        raise SystemExit(f"unknown bus projection {args.projection}; {args.service} has {names}")
+    queues = reset_bus_projection(runtime.engine, runtime.name, projection)
+    print(f"{projection.name} is empty; replay what it reads to rebuild it, with each publisher's OMNIBUS_* settings:")
+    for queue in queues:
+        context = queue.rsplit(".", 1)[1]  # the bus context; the service is charging-gateway for "charging"
+        print(f"  omnibus events replay <service of {context}> --queue {queue}")
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from omnibus.contracts import REGISTRY, Envelope, IntegrationEvent, UnknownEventTypeError
 from omnibus.contracts.topology import subscriber_queue
@@ -27,7 +27,7 @@ from omnibus.platform.context import CommandContext, command_context
 from omnibus.platform.messaging.bus import Delivery, Outcome, PermanentError, RetryPolicy, Subscription
 from omnibus.platform.metrics import CONSUMER_LAG
 from omnibus.platform.projections import Projection
-from omnibus.platform.readmodels import Rows, record_positions, seen_positions
+from omnibus.platform.readmodels import Rows, consumer_inbox, record_positions, seen_positions
 from omnibus.platform.telemetry import current_traceparent, span
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,19 @@ def _consuming(consumer: str, event: ReceivedEvent) -> Iterator[None]:
     with span(f"consume {envelope.event_type}", attributes, parent=envelope.traceparent, kind=SpanKind.CONSUMER):
         with command_context(_context_of(envelope)):
             yield
+
+
+def reset_bus_projection(engine: Engine, subscriber: str, projection: BusProjection) -> list[str]:
+    """Empty a bus projection's tables and forget what it applied (its inbox rows), so that the sources' events,
+    replayed to the subscriber's queues (``omnibus events replay <source> --queue <queue>``), rebuild it from zero.
+    Returns those queues. Other handlers of the same queues keep their inbox rows: the replay does not touch them.
+    """
+    consumer = f"{subscriber}:{projection.name}"
+    with engine.begin() as conn:
+        for table in projection.tables:
+            conn.execute(delete(table))
+        conn.execute(delete(consumer_inbox).where(consumer_inbox.c.consumer == consumer))
+    return [subscriber_queue(subscriber, source) for source in projection.sources()]
 
 
 def source_consumers(subscriber: str, engine: Engine, handlers: Sequence[Handler]) -> list[SourceConsumer]:

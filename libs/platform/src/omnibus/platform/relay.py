@@ -168,7 +168,9 @@ class OutboxRelay:
             self.position = self.saved = await asyncio.to_thread(self._load_position)
             checkpoints = asyncio.create_task(self._checkpoint_every(CHECKPOINT_INTERVAL))
             backoff = 0.2
-            while True:
+            # Not ``while True``: on Python 3.11 ``asyncio.wait_for`` swallows a cancellation that arrives as its
+            # inner wait completes (a save waking the relay during shutdown), and the task would then run forever.
+            while not self.stopping.is_set():
                 wake.clear()
                 try:
                     published = await self.relay_once()

@@ -1,7 +1,7 @@
-"""User e-mails (identity.md §7): the Mailjet adapter (mailjet-rest, Send API v3.1) and a local stand-in.
+"""User e-mails (identity.md §7) on the platform's Mailjet adapter (mailjet-rest, Send API v3.1), or a local outbox.
 
 Template blocks come from crm_config.yaml under their OmniCRM keys (top level or under ``mailjet:``, D44):
-``{from_email, from_name, template_id, subject}``. The local stand-in records every message it would send, with
+``{from_email, from_name, template_id, subject}``. The local outbox records every message it would send, with
 the same Mailjet message body, in a JSON-lines file (``python -m omnibus.identity outbox`` prints it).
 """
 
@@ -14,6 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from omnibus.platform.channels import mailjet
+from omnibus.platform.channels.errors import DeliveryError
+from omnibus.platform.channels.mailjet import MailjetClient, MailjetCredentials, Template, mailjet_message
+
 log = logging.getLogger(__name__)
 
 WELCOME = "api_crmCommunicationUserWelcome"
@@ -23,13 +27,7 @@ PASSWORD_CHANGE = "api_crmCommunicationUserPasswordChange"
 EMAIL_VERIFICATION = "api_crmCommunicationEmailVerification"
 TEMPLATES = (WELCOME, PASSWORD_RESET, PASSWORD_RESET_SUCCESS, PASSWORD_CHANGE, EMAIL_VERIFICATION)
 
-
-@dataclass(frozen=True)
-class Template:
-    from_email: str = "noreply@localhost"
-    from_name: str = "Omnibus"
-    template_id: int | None = None
-    subject: str = ""
+__all__ = ["LocalOutbox", "Mailer", "MailjetMailer", "Message", "Template", "mailjet_message", "templates_from_config"]
 
 
 @dataclass(frozen=True)
@@ -45,46 +43,24 @@ class Mailer(Protocol):
 
 
 def templates_from_config(raw: Mapping[str, Any]) -> dict[str, Template]:
-    nested = raw.get("mailjet") if isinstance(raw.get("mailjet"), Mapping) else {}
-    found = {}
-    for key in TEMPLATES:
-        block = raw.get(key) or (nested or {}).get(key) or {}
-        if isinstance(block, Mapping):
-            known = {k: block[k] for k in ("from_email", "from_name", "template_id", "subject") if k in block}
-            found[key] = Template(**known)
-    return found
-
-
-def mailjet_message(template: Template, to: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "From": {"Email": template.from_email, "Name": template.from_name},
-        "To": [{"Email": to}],
-        "TemplateLanguage": True,
-        "Subject": template.subject,
-        "Variables": dict(variables),
-    }
-    if template.template_id is not None:
-        message["TemplateID"] = int(template.template_id)
-    return message
+    """identity's template blocks (an unconfigured one sends with the defaults)."""
+    return mailjet.templates_from_config(raw, TEMPLATES)
 
 
 class MailjetMailer:
-    """Sends through Mailjet's Send API v3.1; a failure is logged and does not fail the user's operation."""
+    """Sends through Mailjet's Send API v3.1; a failure is logged and does not fail the user's operation (the user
+    can ask again: a new reset link, a resent welcome)."""
 
-    def __init__(self, api_key: str, api_secret: str, templates: Mapping[str, Template]) -> None:
-        from mailjet_rest import Client
-
-        self.client = Client(auth=(api_key, api_secret), version="v3.1")
+    def __init__(self, credentials: MailjetCredentials, templates: Mapping[str, Template]) -> None:
+        self.client = MailjetClient(credentials)
         self.templates = templates
 
     def send(self, template: str, to: str, variables: Mapping[str, Any]) -> None:
-        body = {"Messages": [mailjet_message(self.templates.get(template, Template()), to, variables)]}
+        message = mailjet_message(self.templates.get(template, Template()), to, variables)
         try:
-            result = self.client.send.create(data=body)
-            if result.status_code != 200:
-                log.error("Mailjet refused %s to %s: HTTP %s", template, to, result.status_code)
-        except Exception:
-            log.exception("Mailjet send of %s to %s failed", template, to)
+            self.client.send(message)
+        except DeliveryError as error:
+            log.error("Mailjet send of %s to %s failed: %s", template, to, error)
 
 
 class LocalOutbox:

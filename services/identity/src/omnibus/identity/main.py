@@ -19,6 +19,7 @@ from omnibus.identity.readmodel.tables import metadata
 from omnibus.identity.security import Passwords, SecretBox
 from omnibus.identity.settings import IdentitySettings, Policy
 from omnibus.identity.tokens import TokenIssuer
+from omnibus.platform.channels.mailjet import mailjet_credentials
 from omnibus.platform.crm_config import CrmConfig
 from omnibus.platform.eventstore import eventstore_env
 from omnibus.platform.readmodels import create_read_engine
@@ -50,10 +51,10 @@ def signing_key(settings: ServiceSettings, identity: IdentitySettings) -> Ed2551
 def mailer(config: CrmConfig, identity: IdentitySettings) -> Mailer:
     templates = templates_from_config(config.raw)
     if identity.mailer == "mailjet":
-        section = config.raw.get("mailjet") or {}
-        if not section.get("api_key") or not section.get("api_secret"):
+        credentials = mailjet_credentials(config.raw)
+        if credentials is None:
             raise ValueError("OMNIBUS_IDENTITY_MAILER=mailjet needs mailjet.api_key and mailjet.api_secret")
-        return MailjetMailer(section["api_key"], section["api_secret"], templates)
+        return MailjetMailer(credentials, templates)
     return LocalOutbox(identity.outbox_file, templates)
 
 

@@ -88,12 +88,13 @@ CustomerStatus = Annotated[
     BeforeValidator(_one_of(("Open", "Closed", "Suspended", "Archived"))),
 ]
 PaymentType = Annotated[Literal["prepaid", "postpaid"], BeforeValidator(_one_of(("prepaid", "postpaid")))]
-Email = Annotated[str | None, BeforeValidator(_email), Field(max_length=254)]
-Phone = Annotated[str | None, BeforeValidator(_phone), Field(max_length=32)]
+# The length applies to the string, not to the union: an explicit null stays allowed.
+Email = Annotated[Annotated[str, Field(max_length=254)] | None, BeforeValidator(_email)]
+Phone = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(_phone)]
 ContactTypes = Annotated[list[str], BeforeValidator(_contact_types)]
 Latitude = Annotated[Decimal | None, BeforeValidator(_coordinate(90))]
 Longitude = Annotated[Decimal | None, BeforeValidator(_coordinate(180))]
-PlusCode = Annotated[str | None, BeforeValidator(_plus_code), Field(max_length=16)]
+PlusCode = Annotated[Annotated[str, Field(max_length=16)] | None, BeforeValidator(_plus_code)]
 Text100 = Annotated[str | None, Field(max_length=100)]
 Text255 = Annotated[str | None, Field(max_length=255)]
 

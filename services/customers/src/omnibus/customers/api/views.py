@@ -1,11 +1,12 @@
 """Response shapes: the reference product's field names, ISO-8601 UTC dates, coordinates as strings (D42);
 attributes and tags in the ``YYYY-MM-DD HH:MM:SS`` form (D7)."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from omnibus.customers.domain import Attribute, Contact, Customer, Service, Site, Tag
+from omnibus.customers.domain import Attribute, Communication, Contact, Customer, Service, Site, Tag
 from omnibus.platform.http.types import iso_z, space_form
 
 SERVICE_DATES = (
@@ -127,3 +128,62 @@ def _aware(value: datetime) -> datetime:
 
 def activity_view(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "at": iso_z(row["at"])}
+
+
+_SECRET_NAME = re.compile(r"password|secret|token|api_?key|otp", re.IGNORECASE)
+
+
+def redacted(variables: dict[str, Any]) -> dict[str, Any]:
+    """Template variables as shown: secrets (by name) hidden (customers.md §2.8)."""
+    return {k: "***" if _SECRET_NAME.search(k) else v for k, v in variables.items()}
+
+
+def communication_view(c: Communication) -> dict[str, Any]:
+    trigger = c.trigger or {}
+    return {
+        "communication_id": c.communication_id,
+        "customer_id": c.customer_id,
+        "user_id": None,
+        "channel": c.channel,
+        "template_key": c.template_key,
+        "template_id": c.template_id,
+        "to": c.to,
+        "subject": c.subject,
+        "message": c.message,
+        "variables": redacted(c.variables),
+        "related": c.related,
+        "status": c.status,
+        "attempts": c.attempts,
+        "next_attempt_at": iso_z(c.next_attempt_at),
+        "provider_message_id": c.provider_message_id,
+        "error": c.error,
+        "trigger_event_type": trigger.get("event_type"),
+        "trigger_event_id": trigger.get("event_id"),
+        "created": iso_z(c.created_on),
+        "last_modified": iso_z(c.modified_on),
+    }
+
+
+def communication_row_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "communication_id": row["communication_id"],
+        "customer_id": row["customer_id"],
+        "user_id": None,
+        "channel": row["channel"],
+        "template_key": row["template_key"],
+        "template_id": row["template_id"],
+        "to": row["to_address"],
+        "subject": row["subject"],
+        "message": row["message"],
+        "variables": redacted(row["variables"] or {}),
+        "related": row["related"] or {},
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "next_attempt_at": iso_z(row["next_attempt_at"]),
+        "provider_message_id": row["provider_message_id"],
+        "error": row["error"],
+        "trigger_event_type": row["trigger_event_type"],
+        "trigger_event_id": row["trigger_event_id"],
+        "created": iso_z(row["created"]),
+        "last_modified": iso_z(row["last_modified"]),
+    }

@@ -1,10 +1,12 @@
 """The customers domain: aggregates and their rules (customers.md §2, §4, §5)."""
 
 from omnibus.customers.domain.attribute import Attribute
+from omnibus.customers.domain.communication import Communication
 from omnibus.customers.domain.contact import Contact
 from omnibus.customers.domain.customer import Customer
 from omnibus.customers.domain.errors import (
     AttributeNotFoundError,
+    CommunicationNotFoundError,
     ContactNotFoundError,
     CustomerNotFoundError,
     CustomersError,
@@ -23,6 +25,7 @@ ALL_EVENTS = (
     Customer.Created,
     Customer.Updated,
     Customer.StatusChanged,
+    Customer.NotificationPreferencesChanged,
     Contact.Added,
     Contact.Updated,
     Contact.Removed,
@@ -36,6 +39,7 @@ ALL_EVENTS = (
     Service.ExpiryExtended,
     Service.VisibilityChanged,
     Service.Deleted,
+    Service.ExpiringDetected,
     Attribute.Set,
     Attribute.ValueChanged,
     Attribute.Removed,
@@ -43,12 +47,20 @@ ALL_EVENTS = (
     Tag.Updated,
     Tag.Removed,
     Note.Added,
+    Communication.Requested,
+    Communication.AttemptStarted,
+    Communication.Sent,
+    Communication.AttemptFailed,
+    Communication.Failed,
+    Communication.RetryRequested,
 )
 
 __all__ = [
     "ALL_EVENTS",
     "Attribute",
     "AttributeNotFoundError",
+    "Communication",
+    "CommunicationNotFoundError",
     "Contact",
     "ContactNotFoundError",
     "Customer",

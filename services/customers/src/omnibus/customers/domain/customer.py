@@ -22,6 +22,8 @@ UPDATABLE = (
     "contract_start_date",
     "contract_end_date",
 )
+# customers.md §2.9 (inferred): e-mail and SMS on/off, and the two kinds of notices a customer may turn off.
+DEFAULT_PREFERENCES = {"email_enabled": True, "sms_enabled": True, "balance_alerts": True, "expiry_reminders": True}
 
 
 class Customer(Aggregate):
@@ -49,6 +51,10 @@ class Customer(Aggregate):
         from_status: str
         to_status: str
 
+    class NotificationPreferencesChanged(Aggregate.Event):
+        customer_id: int
+        preferences: dict[str, bool]  # all of them, after the change
+
     @event(Created)
     def __init__(
         self,
@@ -72,6 +78,7 @@ class Customer(Aggregate):
         self.tax_identifier = tax_identifier
         self.contract_start_date = contract_start_date
         self.contract_end_date = contract_end_date
+        self.notification_preferences = dict(DEFAULT_PREFERENCES)
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply the given field values; records an event only for real changes. Returns the changed names."""
@@ -101,6 +108,21 @@ class Customer(Aggregate):
     @event(StatusChanged)
     def _status_changed(self, customer_id: int, from_status: str, to_status: str) -> None:
         self.customer_status = to_status
+
+    def change_notification_preferences(self, changes: dict[str, bool]) -> bool:
+        """Set some of the preferences; False (and no event) when nothing changes."""
+        check_fields(changes, tuple(DEFAULT_PREFERENCES))
+        if any(not isinstance(v, bool) for v in changes.values()):
+            raise InvalidCustomerError("notification preferences are true or false")
+        wanted = {**self.notification_preferences, **changes}
+        if wanted == self.notification_preferences:
+            return False
+        self._preferences_changed(customer_id=self.customer_id, preferences=wanted)
+        return True
+
+    @event(NotificationPreferencesChanged)
+    def _preferences_changed(self, customer_id: int, preferences: dict[str, bool]) -> None:
+        self.notification_preferences = dict(preferences)
 
 
 def _check_contract_dates(start: datetime | None, end: datetime | None) -> None:

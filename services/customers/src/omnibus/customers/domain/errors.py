@@ -102,3 +102,20 @@ class TagNotFoundError(CustomersError):
 
 class InvalidTagError(CustomersError):
     code = "invalid_tag"
+
+
+class CommunicationNotFoundError(CustomersError):
+    http_status = 404
+    code = "communication_not_found"
+
+    def __init__(self, communication_id: int) -> None:
+        super().__init__(f"Communication {communication_id} not found")
+
+
+class InvalidCommunicationError(CustomersError):
+    code = "invalid_communication"
+
+
+class CommunicationStateError(CustomersError):
+    http_status = 409
+    code = "communication_state"

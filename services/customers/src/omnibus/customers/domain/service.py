@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -121,6 +122,13 @@ class Service(Aggregate):
         customer_id: int
         service_uuid: str
 
+    class ExpiringDetected(Aggregate.Event):
+        service_id: int
+        customer_id: int
+        service_uuid: str
+        service_deactivate_date: datetime
+        threshold_days: int
+
     @event(Created)
     def __init__(self, service_id: int, customer_id: int, service_status: str, fields: dict[str, Any]) -> None:
         check_fields(fields, FIELDS)
@@ -131,6 +139,7 @@ class Service(Aggregate):
         self.service_status = service_status
         self.invoiced = False
         self.deleted = False
+        self.expiry_notices: list[str] = []  # "<expiry>@<days>": reminders already recorded (D98)
         for name in FIELDS:
             setattr(self, name, fields.get(name))
 
@@ -224,6 +233,36 @@ class Service(Aggregate):
     @event(Deleted)
     def _deleted(self, service_id: int, customer_id: int, service_uuid: str) -> None:
         self.deleted = True
+
+    def detect_expiring(self, now: datetime, reminder_days: Sequence[int]) -> int | None:
+        """Record that an Active service expires within one of ``reminder_days`` (7, 3, 1): the smallest threshold
+        its expiry is within, once per expiry date and threshold (a later expiry, after a top-up, starts again).
+        Returns the threshold recorded, or None."""
+        expiry = self.service_deactivate_date
+        if self.deleted or self.service_status != "Active" or expiry is None or expiry <= now:
+            return None
+        within = [days for days in reminder_days if expiry - now <= timedelta(days=days)]
+        if not within or f"{expiry.isoformat()}@{min(within)}" in self.expiry_notices:
+            return None
+        self._expiring_detected(
+            service_id=self.service_id,
+            customer_id=self.customer_id,
+            service_uuid=self.service_uuid,
+            service_deactivate_date=expiry,
+            threshold_days=min(within),
+        )
+        return min(within)
+
+    @event(ExpiringDetected)
+    def _expiring_detected(
+        self,
+        service_id: int,
+        customer_id: int,
+        service_uuid: str,
+        service_deactivate_date: datetime,
+        threshold_days: int,
+    ) -> None:
+        self.expiry_notices = [*self.expiry_notices, f"{service_deactivate_date.isoformat()}@{threshold_days}"]
 
     def public_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}

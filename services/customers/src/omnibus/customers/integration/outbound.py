@@ -4,7 +4,17 @@ from functools import singledispatch
 
 from omnibus.contracts import IntegrationEvent
 from omnibus.contracts import customers as c
-from omnibus.customers.domain import ALL_EVENTS, Attribute, Contact, Customer, Note, Service, Site, Tag
+from omnibus.customers.domain import (
+    ALL_EVENTS,
+    Attribute,
+    Communication,
+    Contact,
+    Customer,
+    Note,
+    Service,
+    Site,
+    Tag,
+)
 from omnibus.platform.eventstore import event_id, event_meta, topics_of
 from omnibus.platform.relay import Outbound
 
@@ -202,6 +212,59 @@ def _(e: Tag.Removed) -> IntegrationEvent:
 def _(e: Note.Added) -> IntegrationEvent:
     activity_id = str(event_id(e.originator_id, e.originator_version))
     return c.ActivityNoteAdded(customer_id=e.customer_id, activity_id=activity_id, by=_acting(e))
+
+
+@to_integration.register
+def _(e: Service.ExpiringDetected) -> IntegrationEvent:
+    return c.ServiceExpiringDetected(
+        service_id=e.service_id,
+        customer_id=e.customer_id,
+        service_uuid=e.service_uuid,
+        expiry=e.service_deactivate_date,
+        threshold_days=e.threshold_days,
+    )
+
+
+@to_integration.register
+def _(e: Customer.NotificationPreferencesChanged) -> IntegrationEvent:
+    return c.NotificationPreferencesChanged(customer_id=e.customer_id, preferences=e.preferences)
+
+
+@to_integration.register
+def _(e: Communication.Requested) -> IntegrationEvent:
+    return c.CommunicationRequested(
+        communication_id=e.communication_id,
+        customer_id=e.customer_id,
+        channel=e.channel,  # type: ignore[arg-type]
+        template_key=e.template_key,
+        template_id=e.template_id,
+        to=e.to,
+        subject=e.subject,
+        related=e.related,
+        trigger_event_id=(e.trigger or {}).get("event_id"),
+    )
+
+
+@to_integration.register
+def _(e: Communication.Sent) -> IntegrationEvent:
+    return c.CommunicationSent(
+        communication_id=e.communication_id,
+        customer_id=e.customer_id,
+        channel=e.channel,  # type: ignore[arg-type]
+        provider_message_id=e.provider_message_id,
+        attempt=e.attempt,
+    )
+
+
+@to_integration.register
+def _(e: Communication.Failed) -> IntegrationEvent:
+    return c.CommunicationFailed(
+        communication_id=e.communication_id,
+        customer_id=e.customer_id,
+        channel=e.channel,  # type: ignore[arg-type]
+        error=e.error,
+        attempt=e.attempt,
+    )
 
 
 OUTBOUND = Outbound(

@@ -1,15 +1,15 @@
 """The activity log (customers.md §2.7, D49): who did what to a customer, when, through which channel.
 
 One entry per customers event that concerns a customer, with the actor recorded in the event's metadata (user,
-API key, impersonating staff user, client IP, auth method). Other contexts' customer-scoped events will come in
-through a BusProjection (see ``omnibus.billing.integration.customer_directory``) whose ``apply`` builds an
-``Entry`` from the envelope's actor and event id and puts ``entry_row(...)``: same table, same shape.
+API key, impersonating staff user, client IP, auth method). Other contexts' customer-scoped events come in through
+a bus projection (``integration.activity_feed``) writing ``entry_row(...)`` rows of the same shape to a table of
+its own, so that each can be rebuilt alone; the queries read both.
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from omnibus.customers.domain import Attribute, Contact, Customer, Note, Service, Site, Tag
+from omnibus.customers.domain import Attribute, Communication, Contact, Customer, Note, Service, Site, Tag
 from omnibus.customers.readmodel.activity_queries import Entry, entry_row
 from omnibus.customers.readmodel.tables import activity
 from omnibus.platform.eventstore import event_id, event_meta, topics_of
@@ -19,6 +19,14 @@ from omnibus.platform.readmodels import Rows
 
 def _fields(changes: dict[str, Any]) -> str:
     return ", ".join(sorted(changes))
+
+
+def _preferences(preferences: dict[str, bool]) -> str:
+    return ", ".join(f"{name} {'on' if on else 'off'}" for name, on in sorted(preferences.items()))
+
+
+def _medium(channel: str) -> str:
+    return "E-mail" if channel == "email" else "SMS"
 
 
 def _contact_name(fields: dict[str, Any]) -> str:
@@ -62,6 +70,36 @@ ENTRIES: dict[type, Callable[[Any], Entry]] = {
     Tag.Updated: lambda e: Entry("tag", e.tag_id, "updated", f"Tag changed: {_fields(e.changes)}"),
     Tag.Removed: lambda e: Entry("tag", e.tag_id, "removed", f"Tag {e.tag_id} removed"),
     Note.Added: lambda e: Entry("note", str(e.originator_id), "note_added", "Note added", note=e.note),  # as the route
+    Customer.NotificationPreferencesChanged: lambda e: Entry(
+        "customer", e.customer_id, "preferences_changed", f"Notification preferences: {_preferences(e.preferences)}"
+    ),
+    Service.ExpiringDetected: lambda e: Entry(
+        "service",
+        e.service_id,
+        "expiring",
+        f"Service {e.service_uuid} expires {e.service_deactivate_date:%Y-%m-%d} ({e.threshold_days}-day reminder)",
+    ),
+    Communication.Requested: lambda e: Entry(
+        "communication",
+        e.communication_id,
+        "requested",
+        f"{_medium(e.channel)} {e.template_key or 'message'} to {e.to} requested",
+    ),
+    Communication.Sent: lambda e: Entry(
+        "communication", e.communication_id, "sent", f"Communication {e.communication_id} sent"
+    ),
+    Communication.AttemptFailed: lambda e: Entry(
+        "communication",
+        e.communication_id,
+        "attempt_failed",
+        f"Communication {e.communication_id}: attempt {e.attempt} failed ({e.error}); next {e.retry_at:%Y-%m-%d %H:%M}",
+    ),
+    Communication.Failed: lambda e: Entry(
+        "communication", e.communication_id, "failed", f"Communication {e.communication_id} failed: {e.error}"
+    ),
+    Communication.RetryRequested: lambda e: Entry(
+        "communication", e.communication_id, "retry_requested", f"Communication {e.communication_id} to be sent again"
+    ),
 }
 # Not logged: Service.Deactivated, ExpiryExtended and VisibilityChanged repeat what StatusChanged and Updated say.
 
@@ -73,7 +111,7 @@ class ActivityLogProjection(Projection):
 
     def apply(self, event: Any, rows: Rows) -> None:
         describe = ENTRIES.get(type(event))
-        if describe is None:
+        if describe is None or event.customer_id is None:  # a communication to no customer (a user's) is not logged
             return
         row = entry_row(
             activity_id=str(event_id(event.originator_id, event.originator_version)),

@@ -1,13 +1,13 @@
-"""Read-model queries on the activity log: a customer's entries, newest first, filtered and paged."""
+"""Read-model queries on the activity log: a customer's entries from every context, newest first, filtered, paged."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, func, select
+from sqlalchemy import ColumnElement, Connection, Table, false, func, select, union_all
 
-from omnibus.customers.readmodel.tables import activity
+from omnibus.customers.readmodel.tables import ACTIVITY_TABLES
 from omnibus.platform.http.errors import ApiError
 
 
@@ -58,25 +58,30 @@ def list_activity(
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = [activity.c.customer_id == customer_id, *_conditions(filters)]
-    total = conn.execute(select(func.count()).select_from(activity).where(*where)).scalar_one()
-    order = (
-        (activity.c.at.desc(), activity.c.activity_id.desc()) if descending else (activity.c.at, activity.c.activity_id)
-    )
-    rows = conn.execute(select(activity).where(*where).order_by(*order).offset(offset).limit(limit)).mappings()
+    unknown = sorted(set(filters) - set(ACTIVITY_FILTERS))
+    if unknown:
+        raise ApiError(400, "bad_filters", f"Cannot filter on {', '.join(unknown)}; use {', '.join(ACTIVITY_FILTERS)}")
+    branches = [
+        select(table).where(table.c.customer_id == customer_id, *_conditions(table, filters))
+        for table in ACTIVITY_TABLES
+    ]
+    found = union_all(*branches).subquery("entries")
+    total = conn.execute(select(func.count()).select_from(found)).scalar_one()
+    order = (found.c.at.desc(), found.c.activity_id.desc()) if descending else (found.c.at, found.c.activity_id)
+    rows = conn.execute(select(found).order_by(*order).offset(offset).limit(limit)).mappings()
     return [dict(r) for r in rows], int(total)
 
 
 def activity_entry(conn: Connection, activity_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(activity).where(activity.c.activity_id == activity_id)).mappings().first()
-    return None if row is None else dict(row)
+    for table in ACTIVITY_TABLES:
+        row = conn.execute(select(table).where(table.c.activity_id == activity_id)).mappings().first()
+        if row is not None:
+            return dict(row)
+    return None
 
 
-def _conditions(filters: dict[str, list[Any]]) -> list[ColumnElement[bool]]:
-    unknown = sorted(set(filters) - set(ACTIVITY_FILTERS))
-    if unknown:
-        raise ApiError(400, "bad_filters", f"Cannot filter on {', '.join(unknown)}; use {', '.join(ACTIVITY_FILTERS)}")
-    return [activity.c[name].in_(_coerce(name, values)) if values else false() for name, values in filters.items()]
+def _conditions(table: Table, filters: dict[str, list[Any]]) -> list[ColumnElement[bool]]:
+    return [table.c[name].in_(_coerce(name, values)) if values else false() for name, values in filters.items()]
 
 
 def _coerce(name: str, values: Sequence[Any]) -> list[Any]:

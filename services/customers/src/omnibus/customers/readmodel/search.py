@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, case, func, or_, select, union_all
 
 from omnibus.customers.readmodel.queries import escape_like
-from omnibus.customers.readmodel.tables import search_items
+from omnibus.customers.readmodel.tables import inventory_search_items, search_items
 
-# Tables of searchable rows, all of the same shape. Catalog's inventory items will add their own table here.
-SEARCHED: tuple[Table, ...] = (search_items,)
+# Tables of searchable rows, all of the same shape, each its projection's: the customers' own records, and
+# catalog's inventory items (a bus projection, ``integration.inventory_search``).
+SEARCHED: tuple[Table, ...] = (search_items, inventory_search_items)
 TYPE_ORDER = ("customer", "contact", "site", "inventory", "service")  # the reference product's UNION order
 
 

@@ -6,8 +6,10 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
+    Integer,
     MetaData,
     Numeric,
     String,
@@ -156,24 +158,115 @@ event.listen(
 
 # Activity log (customers.md §2.7, D49): one entry per event that concerns a customer. ``activity_id`` is the source
 # event's id (the relay publishes it as ``event_id``), so entries are stable across rebuilds and unique across
-# contexts when other contexts' events are added.
-activity = Table(
-    "activity_log_entries",
+# contexts. The customers' own events and the other contexts' are two tables of one shape, each its projection's,
+# so each can be rebuilt alone; queries read both.
+
+
+def _activity_entries(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("activity_id", String(36), primary_key=True),
+        Column("customer_id", BigInteger, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("source", String(30), nullable=False),
+        Column("actor_user_id", BigInteger),
+        Column("impersonating_user_id", BigInteger),
+        Column("api_key_id", String(100)),
+        Column("channel", String(20)),
+        Column("client_ip", String(45)),
+        Column("entity_type", String(30), nullable=False),
+        Column("entity_id", String(64), nullable=False),
+        Column("action", String(40), nullable=False),
+        Column("summary", String(500), nullable=False),
+        Column("source_event_id", String(36), nullable=False),
+        Column("note", Text),
+        Index(f"ix_{name}_customer_at", "customer_id", "at"),
+    )
+
+
+activity = _activity_entries("activity_log_entries")  # the customers' own events (local projection)
+activity_feed = _activity_entries("activity_feed_entries")  # other contexts' events (bus projection)
+ACTIVITY_TABLES = (activity, activity_feed)
+
+# Identity's self-care users and the customer each is bound to (D34): whose log an impersonation belongs to.
+activity_feed_users = Table(
+    "activity_feed_users",
     metadata,
-    Column("activity_id", String(36), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("customer_id", BigInteger, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("source", String(30), nullable=False),
-    Column("actor_user_id", BigInteger),
-    Column("impersonating_user_id", BigInteger),
-    Column("api_key_id", String(100)),
-    Column("channel", String(20)),
-    Column("client_ip", String(45)),
-    Column("entity_type", String(30), nullable=False),
-    Column("entity_id", String(64), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("summary", String(500), nullable=False),
-    Column("source_event_id", String(36), nullable=False),
-    Column("note", Text),
-    Index("ix_activity_log_entries_customer_at", "customer_id", "at"),
+)
+
+# Every service ever recorded and its customer (never deleted: charging's events about a service removed later
+# still find their customer, and a replay finds the same ones).
+service_owners = Table(
+    "service_owners_services",
+    metadata,
+    Column("service_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("service_uuid", String(64), nullable=False, index=True),
+    Column("customer_id", BigInteger, nullable=False),
+)
+
+# Communications (customers.md §2.8): the log the API lists, and the dispatcher's index of due work.
+communications = Table(
+    "communication_log_entries",
+    metadata,
+    Column("communication_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, index=True),
+    Column("channel", String(10), nullable=False),
+    Column("template_key", String(100)),
+    Column("template_id", BigInteger),
+    Column("to_address", String(254), nullable=False),
+    Column("subject", String(255)),
+    Column("variables", JSON, nullable=False),
+    Column("message", Text),
+    Column("related", JSON, nullable=False),
+    Column("trigger_event_type", String(100)),
+    Column("trigger_event_id", String(36)),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("attempt_started_at", DateTime(timezone=True)),
+    Column("provider_message_id", String(100)),
+    Column("error", Text),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_modified", DateTime(timezone=True), nullable=False),
+    Index("ix_communication_log_entries_due", "status", "next_attempt_at"),
+)
+
+# Billing's invoices as communications need them (number, dates, total), from billing's events.
+invoice_facts = Table(
+    "invoice_facts_invoices",
+    metadata,
+    Column("invoice_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("invoice_number", String(64), nullable=False),
+    Column("invoice_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("total", Numeric(14, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+# Catalog's inventory items in global search (§4.7: itemtext1 and itemtext2 only), same shape as search_items.
+inventory_search_items = Table(
+    "inventory_search_items",
+    metadata,
+    Column("item_type", String(20), primary_key=True),
+    Column("item_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger),
+    Column("name", String(255), nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("customer_status", String(20)),
+    Column("fields", JSON, nullable=False),
+)
+Index(
+    "ix_inventory_search_items_trgm",
+    inventory_search_items.c.search_text,
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+event.listen(
+    inventory_search_items,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )

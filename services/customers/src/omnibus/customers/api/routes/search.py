@@ -1,5 +1,5 @@
 """Global search ``/utilities/search_everything`` (customers.md §4.7; D48): the reference product's parameters and
-response shape, over customers, contacts, sites and services."""
+response shape, over customers, contacts, sites, services and inventory items."""
 
 from typing import Annotated, Any
 
@@ -32,7 +32,7 @@ def search(
     per_page: Annotated[int, Query(ge=1, le=100)] = 10,
     search_closed_records: Annotated[bool, Query(description="Include customers that are not Open")] = False,
 ) -> dict[str, Any]:
-    """Customers, contacts, sites and services matching ``search``, as ``{data, pagination}``."""
+    """Customers, contacts, sites, inventory items and services matching ``search``, as ``{data, pagination}``."""
     term = search.strip()
     if not term:
         raise ApiError(400, "validation_error", "search must name something to find", ["search"])

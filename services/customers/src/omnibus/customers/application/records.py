@@ -1,4 +1,4 @@
-"""The customers application: use cases on customers, contacts, sites, services, attributes and tags."""
+"""Use cases on the customer's records: customers, contacts, sites, services, attributes, tags and notes."""
 
 from __future__ import annotations
 
@@ -30,10 +30,8 @@ from omnibus.platform.eventstore import ServiceApplication, aggregate_uuid, retr
 UNIQUE_KEYS = aggregate_uuid("unique_key", 0)  # uuid5 namespace of the UniqueKey index aggregates
 
 
-class CustomersApp(ServiceApplication):
+class CustomerRecords(ServiceApplication):
     """Customers, their contacts, sites, services, attributes and tags."""
-
-    name = "customers"
 
     def create_customer(
         self, fields: dict[str, Any], contacts: list[dict[str, Any]], sites: list[dict[str, Any]]
@@ -43,8 +41,12 @@ class CustomersApp(ServiceApplication):
         customer = Customer(id=aggregate_uuid("customer", customer_id), customer_id=customer_id, **fields)
         new_contacts = self._new_contacts(customer_id, contacts)
         new_sites = self._new_sites(customer_id, sites)
-        self.save(customer, *new_contacts, *new_sites)
+        self.save(customer, *new_contacts, *new_sites, *self._on_customer_created(customer, new_contacts))
         return customer, new_contacts, new_sites
+
+    def _on_customer_created(self, customer: Customer, contacts: list[Contact]) -> list[Any]:
+        """What else is saved with a new customer (its welcome message)."""
+        return []
 
     def update_customer(self, customer_id: int, changes: dict[str, Any], status: str | None = None) -> None:
         def command() -> None:
